@@ -1,0 +1,62 @@
+# cv-analytics developer entry points. `make test` and `make demo` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TOOLS := .tools
+
+.PHONY: help test check lint typecheck pytest demo tools clean schema
+
+help:
+	@echo "make test   - set up .venv and the tool environments, then lint, type-check and run every test"
+	@echo "make demo   - run the whole pipeline locally on an embedded AWS emulator (no account needed)"
+	@echo "make schema - regenerate contract/event-contract-v1.schema.json"
+
+$(BIN)/.installed: pyproject.toml contract/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Tools that pin conflicting versions (aws-sam-cli and checkov pin their own boto3) live in their
+# own virtual environments, never in the project's.
+$(TOOLS)/sam/.installed: scripts/tool-requirements/sam.txt
+	$(PYTHON) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet -r scripts/tool-requirements/sam.txt
+	touch $@
+
+$(TOOLS)/checkov/.installed: scripts/tool-requirements/checkov.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet -r scripts/tool-requirements/checkov.txt
+	touch $@
+
+$(TOOLS)/node/.installed: scripts/tool-requirements/package.json
+	mkdir -p $(TOOLS)/node
+	cp scripts/tool-requirements/package.json $(TOOLS)/node/package.json
+	cd $(TOOLS)/node && npm install --no-audit --no-fund --silent
+	touch $@
+
+tools: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/node/.installed
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+pytest: tools
+	$(BIN)/pytest
+
+check: lint typecheck
+
+test: tools lint typecheck pytest
+
+demo: $(BIN)/.installed
+	$(BIN)/cv-analytics demo $(ARGS)
+
+schema: $(BIN)/.installed
+	$(BIN)/python -m analytics_contract.schema
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache build out

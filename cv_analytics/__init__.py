@@ -1,0 +1,1 @@
+"""Operator tooling for cv-analytics: the command line, the local stack and the demo."""

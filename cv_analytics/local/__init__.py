@@ -1,0 +1,1 @@
+"""Local stand-ins for AWS: an embedded moto server and Lambda's SQS event source mapping."""
