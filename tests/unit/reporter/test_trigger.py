@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reporter.trigger import InvalidTriggerError, week_for_event
+from tests.unit.reporter.helpers import scheduled
+
+
+@pytest.mark.parametrize(
+    ("time", "week"),
+    [
+        ("2025-11-17T07:00:00Z", "2025-W46"),  # the usual Monday run
+        ("2025-11-17T23:59:59Z", "2025-W46"),  # a retry late on Monday: same week
+        ("2025-11-18T03:00:00Z", "2025-W46"),  # ...or on Tuesday
+        ("2025-11-16T23:59:59Z", "2025-W45"),  # still Sunday: that week has not ended
+        ("2027-01-04T07:00:00Z", "2026-W53"),  # 2026 has 53 ISO weeks
+        ("2026-01-05T07:00:00Z", "2026-W01"),  # ISO 2026-W01 began on Monday 29 December 2025
+        ("2025-12-29T07:00:00Z", "2025-W52"),  # calendar year 2025, ISO week ends 28 December
+        ("2021-01-04T07:00:00Z", "2020-W53"),
+        ("2024-12-30T07:00:00Z", "2024-W52"),  # a run in ISO 2025-W01 reports 2024's last week
+        ("2025-11-17T08:00:00+01:00", "2025-W46"),  # offsets are converted to UTC
+        ("2025-11-17T00:30:00+01:00", "2025-W45"),  # ...which is still Sunday 23:30 UTC
+    ],
+)
+def test_a_scheduled_event_reports_the_week_that_ended_before_its_time(
+    time: str, week: str
+) -> None:
+    assert week_for_event(scheduled(time)) == week
+
+
+def test_a_manual_event_reports_the_given_week() -> None:
+    assert week_for_event({"weekId": "2025-W46"}) == "2025-W46"
+    assert week_for_event({"weekId": "2026-W53"}) == "2026-W53"
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        ({"weekId": "2025-46"}, "weekId.*not of the form YYYY-Www"),
+        ({"weekId": "2025-W53"}, "ISO year 2025 has no week 53"),
+        ({"weekId": 202546}, "weekId"),
+        ({"weekId": "2025-W46", "extra": 1}, "extra"),
+        ({}, "expected an EventBridge scheduled event"),
+        ({**scheduled("2025-11-17T07:00:00Z"), "time": "yesterday"}, "time"),
+        ({**scheduled("2025-11-17T07:00:00Z"), "detail-type": "Object Created"}, "Scheduled Event"),
+    ],
+)
+def test_an_unexpected_event_is_refused_with_a_clear_message(
+    event: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(InvalidTriggerError, match=message):
+        week_for_event(event)
