@@ -1,0 +1,112 @@
+# Two execution roles, one per function: the processor never reads the stream and the expiry
+# function never touches the queues or the interim table, so neither gets the other's rights.
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    effect  = "Allow"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+# --- processor: SQS event source -> analytics table (+ interim table), quarantine to the DLQ ---
+
+data "aws_iam_policy_document" "processor" {
+  statement {
+    sid    = "ConsumeEventsQueue"
+    effect = "Allow"
+    # What the Lambda event source mapping calls on the queue.
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [data.aws_sqs_queue.events.arn]
+  }
+
+  statement {
+    sid       = "QuarantineInvalidEvents"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [data.aws_sqs_queue.dead_letter.arn]
+  }
+
+  statement {
+    sid       = "WriteAnalyticsRecords"
+    effect    = "Allow"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.analytics.arn]
+  }
+
+  statement {
+    sid       = "ParkEarlyResponses"
+    effect    = "Allow"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.interim.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn_prefix}/${local.processor_function_name}", "${local.log_group_arn_prefix}/${local.processor_function_name}:*"]
+  }
+}
+
+resource "aws_iam_role" "processor" {
+  name               = "${local.processor_function_name}-role"
+  description        = "Execution role of ${local.processor_function_name}: consume the events queue, write the analytics and interim tables."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+resource "aws_iam_role_policy" "processor" {
+  name   = "least-privilege"
+  role   = aws_iam_role.processor.id
+  policy = data.aws_iam_policy_document.processor.json
+}
+
+# --- expiry: interim table stream (TTL deletions) -> analytics table ---
+
+data "aws_iam_policy_document" "expiry" {
+  statement {
+    sid       = "ReadInterimStream"
+    effect    = "Allow"
+    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    resources = [aws_dynamodb_table.interim.stream_arn]
+  }
+
+  statement {
+    sid     = "ListInterimStreams"
+    effect  = "Allow"
+    actions = ["dynamodb:ListStreams"]
+    # ListStreams is authorised on the table's streams, not on one stream label.
+    resources = ["${aws_dynamodb_table.interim.arn}/stream/*"]
+  }
+
+  statement {
+    sid       = "CompleteOrOrphanRecords"
+    effect    = "Allow"
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.analytics.arn]
+  }
+
+  statement {
+    sid       = "WriteOwnLogs"
+    effect    = "Allow"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${local.log_group_arn_prefix}/${local.expiry_function_name}", "${local.log_group_arn_prefix}/${local.expiry_function_name}:*"]
+  }
+}
+
+resource "aws_iam_role" "expiry" {
+  name               = "${local.expiry_function_name}-role"
+  description        = "Execution role of ${local.expiry_function_name}: read the interim table's stream, complete or orphan analytics records."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+resource "aws_iam_role_policy" "expiry" {
+  name   = "least-privilege"
+  role   = aws_iam_role.expiry.id
+  policy = data.aws_iam_policy_document.expiry.json
+}
