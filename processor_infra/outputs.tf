@@ -42,3 +42,8 @@ output "dead_letter_queue_url" {
   description = "URL of the worker's dead-letter queue as found by name (the same value as the worker's dead_letter_queue_url): SAM parameter DeadLetterQueueUrl."
   value       = data.aws_sqs_queue.dead_letter.url
 }
+
+output "name_prefix" {
+  description = "Prefix of every resource name; the SAM stack's NamePrefix parameter (function names, log groups) must use the same one."
+  value       = var.name_prefix
+}

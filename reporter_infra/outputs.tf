@@ -53,3 +53,8 @@ output "alarm_names" {
     },
   )
 }
+
+output "name_prefix" {
+  description = "Prefix of every resource name; the SAM stack's NamePrefix parameter (function names, log groups) must use the same one."
+  value       = var.name_prefix
+}

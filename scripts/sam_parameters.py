@@ -43,7 +43,7 @@ class Source:
 # renames an output. Each stack reads only its own workspace (processor_infra re-exports the
 # worker's queue by name, reporter_infra the analytics table). Optional sources may be absent: the
 # parameter then keeps its template default (NamePrefix: "cv-analytics", the workspaces' default
-# name_prefix too; export `name_prefix` from the workspaces to carry a non-default prefix over).
+# name_prefix too; both workspaces export `name_prefix`, so a non-default prefix carries over).
 PARAMETERS: dict[str, dict[str, Source]] = {
     "processor": {
         "NamePrefix": Source("processor_infra", "name_prefix", required=False),
