@@ -1,0 +1,96 @@
+"""Invalid messages go to the FIFO dead-letter queue at once, with the reason, and are acknowledged.
+
+Retrying a message that breaks the contract cannot help, and on a FIFO queue a failing message
+holds up every later message of its group; so it is sent on to the dead-letter queue (body and
+message attributes unchanged) with the validation error in message attributes, where an operator
+can read the reason, fix and replay it. The source ``messageId`` is the deduplication id, so a
+redelivered invalid message is quarantined once.
+
+If the send itself fails, the exception propagates: the record fails, is retried, and after the
+queue's ``maxReceiveCount`` receives SQS moves it to the same dead-letter queue by redrive.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from analytics_contract import InvalidEventError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.client import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+
+MAX_MESSAGE_ATTRIBUTES = 10  # SQS limit per message
+MAX_REASON_CHARS = 1_024  # keep the reason readable and the message well under the size limit
+ELLIPSIS = "…"
+
+QUARANTINE_ATTRIBUTES = (
+    "quarantineReason",
+    "quarantineKind",
+    "sourceMessageId",
+    "sourceQueueArn",
+    "quarantinedAt",
+)
+
+
+def cap(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def _string(value: str) -> MessageAttributeValueTypeDef:
+    return {"DataType": "String", "StringValue": value}
+
+
+def original_attributes(record: SQSRecord) -> dict[str, MessageAttributeValueTypeDef]:
+    """The record's message attributes (Lambda's shape) in ``SendMessage``'s shape."""
+    converted: dict[str, MessageAttributeValueTypeDef] = {}
+    for name, attribute in sorted(record.raw_event.get("messageAttributes", {}).items()):
+        data_type = attribute.get("dataType") or attribute.get("DataType") or "String"
+        if attribute.get("stringValue") is not None:
+            converted[name] = {"DataType": data_type, "StringValue": attribute["stringValue"]}
+        elif attribute.get("binaryValue") is not None:
+            converted[name] = {
+                "DataType": data_type,
+                "BinaryValue": base64.b64decode(attribute["binaryValue"]),
+            }
+    return converted
+
+
+class Quarantine:
+    def __init__(
+        self, sqs: SQSClient, dead_letter_queue_url: str, *, clock: Callable[[], datetime]
+    ) -> None:
+        self._sqs = sqs
+        self._url = dead_letter_queue_url
+        self._clock = clock
+
+    def send(self, record: SQSRecord, error: InvalidEventError) -> list[str]:
+        """Send ``record`` to the dead-letter queue; returns the attributes that did not fit."""
+        added: dict[str, MessageAttributeValueTypeDef] = {
+            "quarantineReason": _string(cap(error.reason)),
+            "quarantineKind": _string(error.kind),
+            "sourceMessageId": _string(record.message_id),
+            "sourceQueueArn": _string(record.event_source_arn),
+            "quarantinedAt": _string(self._clock().isoformat(timespec="milliseconds")),
+        }
+        kept: dict[str, MessageAttributeValueTypeDef] = {}
+        dropped: list[str] = []
+        for name, value in original_attributes(record).items():
+            if name in added or len(kept) + len(added) >= MAX_MESSAGE_ATTRIBUTES:
+                dropped.append(name)
+            else:
+                kept[name] = value
+        group_id = record.attributes.message_group_id or record.message_id
+        self._sqs.send_message(
+            QueueUrl=self._url,
+            MessageBody=record.body,
+            MessageAttributes={**kept, **added},
+            MessageGroupId=group_id,
+            MessageDeduplicationId=record.message_id,
+        )
+        return dropped
