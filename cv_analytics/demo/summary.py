@@ -1,0 +1,79 @@
+"""The demo's closing summary: what was sent, where it all ended, where the report is."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from analytics_contract.weeks import week_days
+from cv_analytics.accounting import render_balance
+
+if TYPE_CHECKING:
+    from cv_analytics.demo.pipeline import DemoResult
+
+
+def render_summary(result: DemoResult, *, text_note: str) -> str:
+    manifest, bal = result.manifest, result.balance
+    days = week_days(result.week)
+    duplicates = manifest.count(duplicate=True)
+    malformed = manifest.count(kind="malformed")
+    out_of_order = sum(1 for q in manifest.questions if q.out_of_order)
+    sessions = len({q.session_id for q in manifest.questions})
+    html, text, eml = result.report_paths
+    provisioned = (
+        "Terraform (worker_infra, processor_infra, reporter_infra)"
+        if result.resources.provisioner == "terraform"
+        else "boto3 (cv_analytics/local/resources.py)"
+    )
+    quarantined = bal.placed("quarantined")
+    dead_lettered = bal.placed("dead-lettered")
+    lines = [
+        f"cv-analytics demo: ISO week {result.week} ({days[0]:%a %d %b} - {days[-1]:%a %d %b %Y}), "
+        f"seed {manifest.seed}; resources provisioned with {provisioned}",
+        "",
+        f"  events sent                  {bal.sent():>6}   {result.sent.through_edge_client} through "
+        f"the edge client, {result.sent.raw} raw ({duplicates} late duplicates, {malformed} malformed)",
+        f"  questions simulated          {len(manifest.questions):>6}   in {sessions} sessions; "
+        f"{out_of_order} answers arrived before their question",
+        f"  answered questions recorded  {bal.recorded('answered'):>6}",
+        f"  unanswered                   {bal.recorded('unanswered'):>6}   (no response event)",
+        f"  failed                       {bal.recorded('failed'):>6}   (the response carries an error)",
+        f"  orphaned                     {bal.recorded('orphaned'):>6}   (response whose query never "
+        f"came; {result.expired.expired} expired from the interim table after 24 h)",
+        f"  quarantined                  {quarantined:>6}   (invalid, in the DLQ with their reason)"
+        + (f"; {dead_lettered} more redriven by SQS" if dead_lettered else ""),
+        "",
+        render_balance(bal),
+        "",
+        "Weekly report (reporter.app.handler, fired by the schedule's EventBridge event)",
+        f"  schedule  {_schedule(result)}",
+        f"  subject   {result.email.subject}",
+        f"  to        {', '.join(result.email.destinations)} (SES message {result.email.message_id})",
+        "  headline  "
+        + ", ".join(
+            f"{h.name} {h.reported}" + ("" if h.ok else f" (generated {h.generated}!)")
+            for h in result.headlines
+        )
+        + "  (questions = answered + failed + unanswered; orphans apart)",
+        f"  HTML      {html}   (as sent through SES)",
+        f"  text      {text}   ({text_note})",
+        f"  email     {eml}",
+        f"  also      {html.parent}/balance.txt, manifest.json (ground truth), lambda-logs.jsonl",
+        "",
+    ]
+    if result.ok:
+        lines.append("DEMO OK: every event is accounted for and the report's numbers match.")
+    else:
+        lines.append(f"DEMO FAILED: {len(result.problems)} problem(s):")
+        lines += [f"  - {problem}" for problem in result.problems[:20]]
+    return "\n".join(lines)
+
+
+def _schedule(result: DemoResult) -> str:
+    resources = result.resources
+    fired = result.scheduled_time
+    if resources.schedule_rule_arn:
+        return (
+            f"{resources.schedule_rule_arn} -> {resources.schedule_target_arn} "
+            f"(reporter_infra), event of {fired}"
+        )
+    return f"event of {fired} from rule {resources.rule_arn()} (reporter_infra not applied)"

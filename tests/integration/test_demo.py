@@ -1,0 +1,104 @@
+"""The demo, end to end on the shared moto server: its balance and the report's headline numbers
+are checked against what the simulator generated."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+
+import pytest
+
+from cv_analytics.demo import DemoOptions, run_demo
+
+pytestmark = pytest.mark.integration
+
+QUESTIONS = 60
+SEED = 5
+
+
+@pytest.fixture(scope="module")
+def demo(local_aws, tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    options = DemoOptions(
+        questions=QUESTIONS, seed=SEED, out_dir=out, provisioner="boto3", progress=False
+    )
+    return run_demo(options, aws=local_aws)
+
+
+def test_every_event_sent_ends_in_exactly_one_place(demo):
+    manifest, balance = demo.manifest, demo.balance
+    assert demo.ok, demo.problems
+    assert (
+        balance.sent() == len(manifest.deliveries) == demo.sent.through_edge_client + demo.sent.raw
+    )
+    assert balance.placed("missing") == 0
+    # Per event kind: queries land in their question's record, responses complete one (or become
+    # an orphan's), malformed messages are quarantined with their reason.
+    queries = manifest.count(kind="query")
+    assert sum(balance.placed(p, "query") for p in ("answered", "failed", "unanswered")) == queries
+    responses = manifest.count(kind="response")
+    assert (
+        sum(balance.placed(p, "response") for p in ("answered", "failed", "orphaned")) == responses
+    )
+    assert balance.placed("quarantined", "malformed") == manifest.count(kind="malformed") >= 1
+    assert balance.placed("waiting") == 0  # the TTL stand-in ran
+    assert sum(balance.duplicates.values()) == manifest.count(duplicate=True)
+
+
+def test_each_question_has_the_record_it_should(demo):
+    expected = Counter(q.expected_status for q in demo.manifest.questions)
+    recorded = Counter(q.recorded for q in demo.balance.questions)
+    assert recorded == expected
+    assert set(expected) == {"answered", "failed", "unanswered", "orphaned"}
+    assert all(q.ok for q in demo.balance.questions)
+    assert demo.waiting_before_expiry == expected["orphaned"] == demo.expired.expired
+
+
+def test_the_report_headline_matches_what_was_generated(demo):
+    statuses = Counter(q.expected_status for q in demo.manifest.questions)
+    headline = {h.name: h.reported for h in demo.headlines}
+    assert headline == {
+        "questions": statuses["answered"] + statuses["failed"] + statuses["unanswered"],
+        "answered": statuses["answered"],
+        "unanswered": statuses["unanswered"],
+        "failed": statuses["failed"],
+        "orphaned": statuses["orphaned"],
+    }
+    assert demo.reporter_response["questions"] == headline["questions"]
+    assert demo.reporter_response["weekId"] == demo.week
+
+
+def test_the_email_sent_through_ses_is_written_out(demo):
+    html, text, eml = demo.report_paths
+    assert demo.email.message_id == demo.reporter_response["messageId"]
+    assert demo.email.subject == demo.reporter_response["subject"]
+    assert html.read_text(encoding="utf-8") == demo.email.html
+    assert demo.week in demo.email.subject
+    body = text.read_text(encoding="utf-8")
+    assert demo.week in body and "unanswered" in body
+    assert b"multipart/alternative" in eml.read_bytes()
+    assert "DEMO OK" in demo.summary
+    assert "Balance OK" in (html.parent / "balance.txt").read_text(encoding="utf-8")
+    assert (html.parent / "manifest.json").stat().st_size > 0
+    # What the functions printed went to the log file, not the terminal.
+    logs = (html.parent / "lambda-logs.jsonl").read_text(encoding="utf-8")
+    assert '"service":"processor"' in logs.replace(" ", "")
+
+
+@pytest.mark.infra
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform is not installed")
+def test_the_demo_on_resources_applied_by_terraform(local_aws, tmp_path):
+    result = run_demo(
+        DemoOptions(
+            questions=30,
+            seed=2,
+            out_dir=tmp_path / "out",
+            provisioner="terraform",
+            progress=False,
+            terraform_dir=tmp_path / "terraform",
+        ),
+        aws=local_aws,
+    )
+    assert result.resources.provisioner == "terraform"
+    assert result.ok, result.problems
+    assert result.balance.placed("missing") == 0

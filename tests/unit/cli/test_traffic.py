@@ -1,0 +1,127 @@
+"""The traffic simulator: a realistic, reproducible week, and a manifest that tells the truth."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from analytics_contract import InvalidEventError, parse_event_json, week_bounds
+from cv_analytics.traffic import Rates, simulate_week
+
+WEEK = "2026-W47"
+
+
+@pytest.fixture(scope="module")
+def manifest():
+    return simulate_week(WEEK, 400, seed=11)
+
+
+def test_same_seed_same_week_and_other_seed_other_week(manifest):
+    again = simulate_week(WEEK, 400, seed=11)
+    other = simulate_week(WEEK, 400, seed=12)
+    assert again.model_dump() == manifest.model_dump()
+    assert other.model_dump() != manifest.model_dump()
+
+
+def test_every_question_is_in_the_week_and_has_its_events(manifest):
+    start, end = week_bounds(WEEK)
+    assert len(manifest.questions) == 400
+    for delivery in manifest.deliveries:
+        if delivery.event is not None:
+            assert start <= delivery.event.timestamp < end
+    sent = Counter((d.kind, d.request_id) for d in manifest.deliveries if d.kind != "malformed")
+    for truth in manifest.questions:
+        assert truth.week == WEEK
+        assert sent[("query", truth.request_id)] == truth.query_sent
+        assert sent[("response", truth.request_id)] == truth.response_sent
+        if truth.expected_status == "unanswered":
+            assert (truth.query_sent, truth.response_sent) != (0, 0)
+            assert truth.response_sent == 0
+        if truth.expected_status == "orphaned":
+            assert truth.query_sent == 0
+            assert truth.response_sent >= 1
+
+
+def test_outcomes_match_the_events(manifest):
+    responses = {
+        d.request_id: d.event
+        for d in manifest.deliveries
+        if d.kind == "response" and d.event is not None
+    }
+    for truth in manifest.questions:
+        response = responses.get(truth.request_id)
+        if truth.expected_status == "failed":
+            assert response is not None and response.error
+        if truth.expected_status == "answered":
+            assert response is not None and not response.error
+
+
+def test_the_awkward_cases_all_happen(manifest):
+    statuses = Counter(q.expected_status for q in manifest.questions)
+    assert set(statuses) == {"answered", "failed", "unanswered", "orphaned"}
+    assert statuses["answered"] > len(manifest.questions) / 2
+    assert any(q.out_of_order for q in manifest.questions)
+    assert manifest.count(duplicate=True) > 0
+    assert manifest.count(kind="malformed") >= 5
+    # Popular questions come back in different words, and sessions have several questions.
+    per_topic = Counter(q.topic for q in manifest.questions)
+    assert per_topic.most_common(1)[0][1] > 30
+    wordings = {d.event.query for d in manifest.deliveries if d.kind == "query" and d.event}
+    python_wordings = {w for w in wordings if "python" in w.lower()}
+    assert len(python_wordings) > 5
+    sessions = Counter(q.session_id for q in manifest.questions)
+    assert max(sessions.values()) > 1 and len(sessions) < len(manifest.questions)
+
+
+def test_out_of_order_questions_deliver_the_response_first(manifest):
+    first_seen: dict[tuple[str, str | None], int] = {}
+    for d in manifest.deliveries:
+        first_seen.setdefault((d.kind, d.request_id), d.seq)
+    late = [q for q in manifest.questions if q.out_of_order]
+    for truth in late:
+        assert first_seen[("response", truth.request_id)] < first_seen[("query", truth.request_id)]
+
+
+def test_deliveries_are_numbered_in_order_and_valid_except_the_malformed(manifest):
+    assert [d.seq for d in manifest.deliveries] == list(range(len(manifest.deliveries)))
+    for d in manifest.deliveries:
+        if d.kind == "malformed":
+            assert d.channel == "raw" and d.malformed_reason
+            with pytest.raises(InvalidEventError):
+                parse_event_json(d.body())
+        else:
+            parsed = parse_event_json(d.body())
+            assert parsed.request_id == d.request_id
+
+
+def test_duplicates_are_exact_copies_sent_raw(manifest):
+    bodies = Counter(d.body() for d in manifest.deliveries if d.kind != "malformed")
+    for d in manifest.deliveries:
+        if d.duplicate:
+            assert d.channel == "raw"
+            assert bodies[d.body()] == 2
+            json.loads(d.body())
+
+
+def test_rates_can_switch_the_awkward_cases_off():
+    clean = simulate_week(
+        WEEK,
+        50,
+        seed=1,
+        rates=Rates(
+            unanswered=0, failed=0, orphaned=0, out_of_order=0, duplicate=0,
+            malformed_per_question=0,
+        ),
+    )  # fmt: skip
+    assert {q.expected_status for q in clean.questions} == {"answered"}
+    assert clean.count(duplicate=True) == 0
+    # At least one malformed message always goes in: the quarantine path is part of the demo.
+    assert clean.count(kind="malformed") == 1
+    assert clean.count() == 101
+
+
+def test_at_least_one_question():
+    with pytest.raises(ValueError, match="at least 1"):
+        simulate_week(WEEK, 0)
