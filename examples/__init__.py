@@ -1,0 +1,1 @@
+"""Runnable examples of the edge client (see examples/README.md)."""
