@@ -58,6 +58,16 @@ class ProcessorSettings(StoreSettings):
             description="URL of the FIFO dead-letter queue (ends in .fifo)",
         ),
     ]
+    max_receive_count: Annotated[
+        int,
+        Field(
+            alias="MAX_RECEIVE_COUNT",
+            ge=1,
+            le=1_000,
+            description="The queue's redrive maxReceiveCount: on that receive, a message whose "
+            "processing fails again is quarantined with the error instead of redriven",
+        ),
+    ] = 3
 
 
 def _describe(model: type[BaseModel], error: ValidationError) -> str:

@@ -1,10 +1,17 @@
-"""Invalid messages go to the FIFO dead-letter queue at once, with the reason, and are acknowledged.
+"""Messages that cannot succeed go to the FIFO dead-letter queue with the reason, and are acknowledged.
 
 Retrying a message that breaks the contract cannot help, and on a FIFO queue a failing message
 holds up every later message of its group; so it is sent on to the dead-letter queue (body and
 message attributes unchanged) with the validation error in message attributes, where an operator
 can read the reason, fix and replay it. The source ``messageId`` is the deduplication id, so a
 redelivered invalid message is quarantined once.
+
+The same happens to a valid message on its last receive (``MAX_RECEIVE_COUNT``, the queue's
+``maxReceiveCount``) when processing it failed again: with the exception as the reason (kind
+``failed``), instead of letting SQS redrive it. On a FIFO queue this matters: every receive of a
+failing message also counts against the later messages of its group that Lambda received with it
+and skipped, so a redrive would carry the session's healthy events to the dead-letter queue too;
+acknowledging the failing one on its last receive lets them be processed in the same batch.
 
 If the send itself fails, the exception propagates: the record fails, is retried, and after the
 queue's ``maxReceiveCount`` receives SQS moves it to the same dead-letter queue by redrive.
@@ -70,10 +77,14 @@ class Quarantine:
         self._clock = clock
 
     def send(self, record: SQSRecord, error: InvalidEventError) -> list[str]:
+        """Quarantine an invalid message; returns the attributes that did not fit."""
+        return self.send_with_reason(record, reason=error.reason, kind=error.kind)
+
+    def send_with_reason(self, record: SQSRecord, *, reason: str, kind: str) -> list[str]:
         """Send ``record`` to the dead-letter queue; returns the attributes that did not fit."""
         added: dict[str, MessageAttributeValueTypeDef] = {
-            "quarantineReason": _string(cap(error.reason)),
-            "quarantineKind": _string(error.kind),
+            "quarantineReason": _string(cap(reason)),
+            "quarantineKind": _string(kind),
             "sourceMessageId": _string(record.message_id),
             "sourceQueueArn": _string(record.event_source_arn),
             "quarantinedAt": _string(self._clock().isoformat(timespec="milliseconds")),

@@ -33,7 +33,8 @@ def processing_time_ms(query: QueryEvent, response: ResponseEvent) -> float:
     """The response's own figure, else the time between the two events."""
     if response.processing_time_ms is not None:
         return response.processing_time_ms
-    return float(response.timestamp - query.timestamp)
+    # Two hosts' clocks may disagree: a response stamped before its query took no measurable time.
+    return float(max(0, response.timestamp - query.timestamp))
 
 
 def _truncated(*events: QueryEvent | ResponseEvent) -> list[str] | None:

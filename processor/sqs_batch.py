@@ -37,6 +37,7 @@ from processor.batch_plan import (
 from processor.correlator import Correlator, Outcome
 from processor.metrics import (
     EVENTS_RECEIVED,
+    FAILED_EVENTS_QUARANTINED,
     INVALID_EVENTS_QUARANTINED,
     MetricSink,
     count,
@@ -72,11 +73,13 @@ class EventProcessor:
         *,
         logger: Logger,
         metrics: MetricSink,
+        max_receive_count: int = 3,
     ) -> None:
         self._correlator = correlator
         self._quarantine = quarantine
         self._logger = logger
         self._metrics = metrics
+        self._max_receive_count = max_receive_count
         self._batch_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 
     def handle(
@@ -90,6 +93,7 @@ class EventProcessor:
             self._quarantine,
             self._logger,
             self._metrics,
+            self._max_receive_count,
         )
         return process_partial_response(
             event=event,
@@ -107,12 +111,14 @@ class _BatchRun:
         quarantine: Quarantine,
         logger: Logger,
         metrics: MetricSink,
+        max_receive_count: int,
     ) -> None:
         self._plan = plan
         self._correlator = correlator
         self._quarantine = quarantine
         self._logger = logger
         self._metrics = metrics
+        self._max_receive_count = max_receive_count
         self._results: dict[str, Outcome | Exception] = {}
 
     def process(self, record: SQSRecord) -> str:
@@ -123,7 +129,12 @@ class _BatchRun:
         with self._logger.append_context_keys(**keys):
             if isinstance(task, Invalid):
                 return self._quarantine_record(record, task.error)
-            return self._correlate(task)
+            try:
+                return self._correlate(task)
+            except Exception as error:
+                if _receive_count(record) < self._max_receive_count:
+                    raise
+                return self._quarantine_failure(record, error)
 
     def _quarantine_record(self, record: SQSRecord, error: InvalidEventError) -> str:
         try:
@@ -138,11 +149,29 @@ class _BatchRun:
         )
         return "quarantined"
 
+    def _quarantine_failure(self, record: SQSRecord, error: Exception) -> str:
+        """Last receive and still failing: to the DLQ with the error, so its group moves on."""
+        reason = (
+            f"processing failed on receive {_receive_count(record)} of {self._max_receive_count}: "
+            f"{type(error).__name__}: {error}"
+        )
+        try:
+            self._quarantine.send_with_reason(record, reason=reason, kind="failed")
+        except Exception:
+            self._logger.exception("could not quarantine a failing event; SQS will redrive it")
+            raise error from None
+        count(self._metrics, FAILED_EVENTS_QUARANTINED)
+        self._logger.error(
+            "event failed on its last receive; quarantined in the dead-letter queue",
+            extra={"reason": reason},
+        )
+        return "quarantined"
+
     def _correlate(self, task: Valid) -> str:
         previous = self._results.get(task.request_id)
         if isinstance(previous, Exception):
             raise RequestFailedEarlierError(
-                f"another event of request {task.request_id} failed in this batch"
+                f"another event of request {task.request_id} failed in this batch: {previous}"
             ) from previous
         if previous is not None:
             if task.role == "duplicate":
@@ -175,3 +204,10 @@ class _BatchRun:
                 return self._correlator.query(query, redelivered=redelivered)
             case ResponseAlone(response, redelivered):
                 return self._correlator.response(response, redelivered=redelivered)
+
+
+def _receive_count(record: SQSRecord) -> int:
+    try:
+        return int(record.attributes.approximate_receive_count)
+    except (TypeError, ValueError):
+        return 1

@@ -79,6 +79,7 @@ def build_event_processor(
         Quarantine(sqs or sqs_client(), settings.dead_letter_queue_url, clock=utc_now),
         logger=logger,
         metrics=metrics,
+        max_receive_count=settings.max_receive_count,
     )
 
 

@@ -114,9 +114,14 @@ class LatestExamples:
 
 
 def processing_time(record: AnalyticsRecord) -> float | None:
-    """Milliseconds to answer: as stored, or derived from the two timestamps on old records."""
+    """Milliseconds to answer: as stored, or derived from the two timestamps on old records.
+
+    A negative value (the response stamped before its query by a host whose clock is behind, and
+    derived by DynamoDB from the two timestamps) is no measurement: it is left out, never allowed
+    to fail the report.
+    """
     if record.processing_time_ms is not None:
-        return record.processing_time_ms
+        return record.processing_time_ms if record.processing_time_ms >= 0 else None
     if record.response_timestamp is not None:
         elapsed = record.response_timestamp - record.timestamp
         return float(elapsed) if elapsed >= 0 else None

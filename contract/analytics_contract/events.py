@@ -49,8 +49,18 @@ Identifier = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_ID_CHARS, pattern=r"^[A-Za-z0-9\-_.:]+$"),
 ]
+#: Plausible timestamps: from 2000-01-01 to before 2100-01-01 UTC, in milliseconds. A timestamp in
+#: seconds (about 1.7e9) falls below the range and is rejected instead of landing in a 1970 week
+#: with a TTL already past; a far-future one would never expire and breaks week arithmetic.
+MIN_TIMESTAMP_MS = 946_684_800_000
+MAX_TIMESTAMP_MS = 4_102_444_799_999
 TimestampMs = Annotated[
-    StrictInt, Field(ge=0, description="Milliseconds since the Unix epoch, UTC")
+    StrictInt,
+    Field(
+        ge=MIN_TIMESTAMP_MS,
+        le=MAX_TIMESTAMP_MS,
+        description="Milliseconds since the Unix epoch, UTC (2000-01-01 to 2099-12-31)",
+    ),
 ]
 MatchType = Literal["full", "partial", "none"]
 MetadataKey = Annotated[str, StringConstraints(min_length=1, max_length=MAX_METADATA_KEY_CHARS)]

@@ -48,7 +48,7 @@ INVALID = {
             "schemaVersion": 1,
             "eventType": "query",
             "requestId": "bad id",
-            "timestamp": 1,
+            "timestamp": 1_763_000_000_000,
             "sessionId": "s",
             "query": "q",
         }
@@ -58,7 +58,7 @@ INVALID = {
             "schemaVersion": 1,
             "eventType": "response",
             "requestId": "r",
-            "timestamp": 1,
+            "timestamp": 1_763_000_000_000,
             "matchType": "full",
             "matchScore": 250,
         }

@@ -65,6 +65,9 @@ def test_unknown_extra_fields_are_ignored() -> None:
         ({**QUERY, "timestamp": "2025-11-10"}, "timestamp"),
         ({**QUERY, "timestamp": True}, "timestamp"),
         ({**QUERY, "timestamp": -1}, "timestamp"),
+        ({**QUERY, "timestamp": 1_763_000_000}, "timestamp"),  # seconds, not milliseconds
+        ({**QUERY, "timestamp": 253_402_300_800_000}, "timestamp"),  # year 10000
+        ({**RESPONSE, "timestamp": 4_102_444_800_000}, "timestamp"),  # 2100-01-01
         ({**QUERY, "query": ""}, "query"),
         ({**QUERY, "query": "q" * (MAX_QUERY_CHARS + 1)}, "query"),
         ({**QUERY, "metadata": {"page": 3}}, "metadata.page"),

@@ -210,7 +210,9 @@ def test_the_same_event_tracked_twice_is_deduplicated(make_client: Make) -> None
     sink = InMemorySink()
     client = make_client(transport=sink)
     for _ in range(2):
-        client.track_query(session_id="s", query="q", request_id="same", timestamp=1)
+        client.track_query(
+            session_id="s", query="q", request_id="same", timestamp=1_763_000_000_001
+        )
     assert client.flush(HANG_GUARD) is True
     assert len(sink.messages) == 1
     assert client.stats().sent == 2  # both accepted by the transport; SQS keeps one

@@ -160,7 +160,7 @@ def test_track_accepts_a_ready_contract_event(make_client: Make) -> None:
         schema_version=1,
         event_type="query",
         request_id="r-9",
-        timestamp=5,
+        timestamp=1_763_000_000_005,
         session_id="s",
         query="q",
     )

@@ -109,3 +109,10 @@ def test_completion_of_a_failed_answer() -> None:
     assert update.status == "failed"
     assert update.attributes["error"] == "boom"
     assert update.processing_time_ms == 3.0
+
+
+def test_a_response_stamped_before_its_query_took_no_time_not_negative_time() -> None:
+    """The chatbot's hosts' clocks may disagree by a little: never store a negative duration."""
+    skewed = response_event(timestamp=BASE_TS - 500)
+    record = complete_record(query_event(), skewed, now_ms=NOW_MS, ttl_days=90)
+    assert record.processing_time_ms == 0

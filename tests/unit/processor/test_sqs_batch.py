@@ -142,6 +142,39 @@ def test_a_failing_record_fails_the_rest_of_its_group_only(
     assert aws.dead_letters() == []
 
 
+def test_on_its_last_receive_a_failing_record_is_quarantined_so_its_group_moves_on(
+    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+) -> None:
+    """Every receive of a failing FIFO message counts against the later messages of its group
+    that were received with it and skipped: a redrive would carry them to the DLQ as well."""
+    handler = processor_with(aws, FailingStore(store, {"a2"}), metrics)
+    records = [
+        sqs_record(query_event("a2"), group="A", receive_count=3),  # fails on its last receive
+        sqs_record(query_event("a3"), group="A", receive_count=3),  # healthy, same session
+    ]
+    response = handler.handle(sqs_event(*records))
+    assert failed_ids(response) == set()
+    assert set(aws.records()) == {"a3"}
+    [dead] = aws.dead_letters()
+    attributes = dead["MessageAttributes"]
+    assert attributes["quarantineKind"]["StringValue"] == "failed"
+    reason = attributes["quarantineReason"]["StringValue"]
+    assert "receive 3 of 3" in reason
+    assert "ProvisionedThroughputExceeded for a2" in reason
+    assert dead["Body"] == records[0]["body"]
+    assert metrics.counts[names.FAILED_EVENTS_QUARANTINED] == 1
+
+
+def test_before_its_last_receive_a_failing_record_is_retried_not_quarantined(
+    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+) -> None:
+    handler = processor_with(aws, FailingStore(store, {"a2"}), metrics)
+    failing = sqs_record(query_event("a2"), group="A", receive_count=2)
+    healthy = sqs_record(query_event("b1"), group="B", receive_count=2)
+    assert failed_ids(handler.handle(sqs_event(failing, healthy))) == {failing["messageId"]}
+    assert aws.dead_letters() == []
+
+
 def test_a_pair_failing_fails_both_of_its_events(
     aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
 ) -> None:

@@ -183,3 +183,14 @@ def test_an_empty_week() -> None:
     assert figures.questions == figures.sessions == 0
     assert figures.score_mean is None and figures.processing_ms[0.5] is None
     assert [n for _, n in figures.per_day] == [0] * 7
+
+
+def test_a_negative_stored_processing_time_is_left_out_not_fatal() -> None:
+    """Clock skew between the query's and the response's hosts: DynamoDB derives a negative
+    duration; the report must still go out, with that record out of the percentiles."""
+    when = ms(2025, 11, 11)
+    skewed = make_record(when, processing_time_ms=-500.0)
+    normal = make_record(when + 1, processing_time_ms=800.0)
+    assert processing_time(skewed) is None
+    figures = aggregate_week("2025-W46", [skewed, normal])
+    assert figures.timed_responses == 1
