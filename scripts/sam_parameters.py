@@ -10,6 +10,12 @@ outputs to template parameters with :data:`PARAMETERS`, and writes
 (samconfig.toml: ``parameter_overrides = [..., "file://.aws-sam/parameters/<service>.yaml"]``).
 So no ARN or table name is ever copied by hand, and a deploy without this step fails.
 
+It also writes ``DeployHash``: a fingerprint (sha256) of what the stack's functions are made of:
+the files of contract/ (the layer), of the service's function directory, template.yaml,
+samconfig.toml and every parameter value written. The template names each function's Version
+after it (``AutoPublishCodeSha256``), so any change of these publishes a new version behind the
+``live`` alias, and a deploy of the same inputs publishes none.
+
 The file is JSON, which is also YAML: SAM reads parameter files only as .yaml/.toml, and
 ``json.dumps`` quotes every value safely. Standard library only: it runs on a bare CI runner.
 Values are not printed (recipients are e-mail addresses); the parameter names are, on stderr.
@@ -18,6 +24,7 @@ Values are not printed (recipients are e-mail addresses); the parameter names ar
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -70,6 +77,20 @@ PARAMETERS: dict[str, dict[str, Source]] = {
     },
 }
 
+# What a service's release is built from (relative to the repository), besides its parameters:
+# the contract layer (ContentUri contract/), the function directory (CodeUri), the template
+# (Globals, runtime, memory...) and samconfig.toml (build settings and fixed parameter overrides).
+RELEASE_SOURCES: dict[str, tuple[str, ...]] = {
+    "processor": ("template.yaml", "samconfig.toml", "contract", "processor"),
+    "reporter": ("template.yaml", "samconfig.toml", "contract", "reporter"),
+}
+DEPLOY_HASH = "DeployHash"
+# Hex digits kept; SAM names the Version after the first 10 (LogicalIdGenerator's hash length).
+DEPLOY_HASH_LENGTH = 16
+# Never part of a build (the functions' Makefiles exclude them too): caches and dot files.
+IGNORED_DIRECTORIES = frozenset({"__pycache__"})
+IGNORED_SUFFIXES = (".pyc", ".pyo", ".pyd")
+
 Outputs = Mapping[str, Mapping[str, Any]]
 """``terraform output -json``: output name -> {"value": ..., "type": ..., "sensitive": ...}."""
 
@@ -120,6 +141,52 @@ def resolve(service: str, outputs: Mapping[str, Outputs]) -> dict[str, str]:
     if missing:
         raise ParameterError("missing Terraform outputs: " + ", ".join(missing))
     return parameters
+
+
+def release_files(service: str, root: Path = REPO_ROOT) -> list[Path]:
+    """The files a service's release is built from, relative to ``root``, in a stable order."""
+    files: list[Path] = []
+    for source in RELEASE_SOURCES[service]:
+        path = root / source
+        if path.is_file():
+            files.append(path.relative_to(root))
+            continue
+        if not path.is_dir():
+            raise ParameterError(f"release source {source} is missing under {root}")
+        for candidate in path.rglob("*"):
+            relative = candidate.relative_to(root)
+            if not candidate.is_file() or _ignored(relative):
+                continue
+            files.append(relative)
+    return sorted(set(files), key=lambda item: item.as_posix())
+
+
+def _ignored(relative: Path) -> bool:
+    return any(
+        part in IGNORED_DIRECTORIES or part.startswith(".") for part in relative.parts
+    ) or relative.name.endswith(IGNORED_SUFFIXES)
+
+
+def deploy_hash(service: str, parameters: Mapping[str, str], root: Path = REPO_ROOT) -> str:
+    """Fingerprint of a release: its source files (paths and contents) and parameter values.
+
+    Each file is framed by its path and size, so moving bytes between files changes the hash.
+    """
+    digest = hashlib.sha256()
+    for relative in release_files(service, root):
+        content = (root / relative).read_bytes()
+        digest.update(f"{relative.as_posix()}\0{len(content)}\0".encode())
+        digest.update(content)
+    values = {name: value for name, value in parameters.items() if name != DEPLOY_HASH}
+    digest.update(json.dumps(values, sort_keys=True).encode())
+    return digest.hexdigest()[:DEPLOY_HASH_LENGTH]
+
+
+def with_deploy_hash(
+    service: str, parameters: Mapping[str, str], root: Path = REPO_ROOT
+) -> dict[str, str]:
+    """The parameters plus their release's ``DeployHash``."""
+    return {**parameters, DEPLOY_HASH: deploy_hash(service, parameters, root)}
 
 
 def terraform_outputs(workspace: str, *, init: bool) -> Outputs:
@@ -182,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         outputs = {workspace: read(workspace) for workspace in workspaces_of(args.service)}
-        parameters = resolve(args.service, outputs)
+        parameters = with_deploy_hash(args.service, resolve(args.service, outputs))
     except (ParameterError, OSError, ValueError, subprocess.CalledProcessError) as exc:
         print(f"sam_parameters: {exc}", file=sys.stderr)
         return 1

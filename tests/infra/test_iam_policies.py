@@ -5,13 +5,14 @@ ARNs, are checked again in test_terraform_apply.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pytest
 
 from cv_analytics.infra import hcl
 from cv_analytics.infra import terraform as tf
-from cv_analytics.infra.iam_audit import wildcard_grants
+from cv_analytics.infra.iam_audit import as_list, wildcard_grants
 
 pytestmark = [
     pytest.mark.infra,
@@ -19,6 +20,41 @@ pytestmark = [
         hcl.hcl2tojson_binary() is None, reason="hcl2tojson (checkov tool venv) is not installed"
     ),
 ]
+
+# Actions that support no resource-level permissions (the Service Authorization Reference lists no
+# resource type for them): IAM matches them only against Resource "*", so a statement naming an ARN
+# would grant nothing. Each with the reason a role needs it. A statement granting only these, on
+# exactly "*", is the one wildcard the audit accepts.
+RESOURCE_LESS_ACTIONS: dict[str, str] = {
+    "dynamodb:ListStreams": (
+        "Lambda's DynamoDB stream event source lists the table's streams (and checks the role for"
+        " it when the mapping is created); it returns stream ARNs, no data"
+    ),
+}
+# Where such a statement is expected: (module, policy document, sid).
+RESOURCE_LESS_STATEMENTS = {("processor", "expiry", "ListStreams")}
+
+
+def is_resource_less_grant(statement: Mapping[str, Any]) -> bool:
+    """An Allow of resource-less actions only, on exactly "*" (nothing else, no Not*/Principal)."""
+    actions = as_list(statement.get("Action"))
+    return (
+        statement.get("Effect") == "Allow"
+        and bool(actions)
+        and set(actions) <= set(RESOURCE_LESS_ACTIONS)
+        and as_list(statement.get("Resource")) == ["*"]
+        and not {"NotAction", "NotResource", "Principal"} & set(statement)
+    )
+
+
+def without_resource_less_grants(
+    statement_list: Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The statements the wildcard audit must pass: all but the accepted resource-less grants."""
+    return [
+        dict(statement) for statement in statement_list if not is_resource_less_grant(statement)
+    ]
+
 
 # Every attribute that carries a policy document, by resource type.
 POLICY_ATTRIBUTES = {
@@ -36,13 +72,10 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
     ("processor", "processor"): {
         "ConsumeEventsQueue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         "QuarantineInvalidEvents": {"sqs:SendMessage"},
-        "WriteAnalyticsRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
-        "ParkEarlyResponses": {
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:GetItem",
-            "dynamodb:DeleteItem",
-        },
+        # processor/store.py: put_item/update_item on the analytics table,
+        # put_item/get_item/delete_item on the interim table.
+        "WriteAnalyticsRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "ParkEarlyResponses": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"},
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("processor", "expiry"): {
@@ -51,8 +84,9 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
             "dynamodb:GetRecords",
             "dynamodb:GetShardIterator",
         },
-        "ListInterimStreams": {"dynamodb:ListStreams"},
-        "CompleteOrOrphanRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
+        "ListStreams": {"dynamodb:ListStreams"},
+        # processor/expiry.py: complete (update_item) or insert the orphan (put_item).
+        "CompleteOrOrphanRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("reporter", "lambda_assume_role"): {"LambdaAssumesRole": {"sts:AssumeRole"}},
@@ -135,17 +169,35 @@ def test_no_statement_grants_wildcard_actions_or_resources(
     problems = [
         problem
         for (service, name), statements in documents.items()
-        for problem in wildcard_grants({"Statement": statements}, where=f"{service}/{name}")
+        for problem in wildcard_grants(
+            {"Statement": without_resource_less_grants(statements)}, where=f"{service}/{name}"
+        )
     ]
     assert problems == []
+
+
+def test_only_resource_less_actions_are_granted_on_star_and_only_where_expected(
+    documents: dict[tuple[str, str], list[dict[str, Any]]],
+) -> None:
+    on_star = {
+        (service, name, statement["Sid"])
+        for (service, name), statements in documents.items()
+        for statement in statements
+        if "*" in statement.get("Resource", [])
+    }
+    assert on_star == RESOURCE_LESS_STATEMENTS
+    for service, name, sid in on_star:
+        (statement,) = [s for s in documents[(service, name)] if s["Sid"] == sid]
+        assert is_resource_less_grant(statement), statement
 
 
 def test_identity_policies_name_their_resources(
     documents: dict[tuple[str, str], list[dict[str, Any]]],
 ) -> None:
-    """A resource in the sources is a reference to something this stack knows, never a literal."""
+    """A resource in the sources is a reference to something this stack knows, never a literal
+    (but "*" for the actions that support no resource-level permissions)."""
     for (service, name), statements in documents.items():
-        for statement in statements:
+        for statement in without_resource_less_grants(statements):
             for resource in statement.get("Resource", []):
                 assert resource.startswith("${"), f"{service}/{name} {statement['Sid']}: {resource}"
 
@@ -219,10 +271,28 @@ def test_the_checker_accepts_scoped_grants_and_ignores_denies() -> None:
             {
                 "Sid": "Stream",
                 "Effect": "Allow",
-                "Action": "dynamodb:ListStreams",
+                "Action": "dynamodb:DescribeStream",
                 "Resource": "arn:aws:dynamodb:eu-west-2:123456789012:table/t/stream/*",
             },
             {"Sid": "NoPlainHttp", "Effect": "Deny", "Action": "*", "Resource": "*"},
         ],
     }
     assert wildcard_grants(document) == []
+
+
+def test_the_checker_flags_list_streams_on_star_which_only_the_exemption_accepts() -> None:
+    """The audit itself still reports "*"; the exemption is this module's, and narrow."""
+    accepted = {"Sid": "L", "Effect": "Allow", "Action": "dynamodb:ListStreams", "Resource": "*"}
+    assert len(wildcard_grants({"Statement": [accepted]})) == 1
+    assert without_resource_less_grants([accepted]) == []
+    not_accepted: list[dict[str, Any]] = [
+        # another action rides along on "*"
+        {**accepted, "Action": ["dynamodb:ListStreams", "dynamodb:GetRecords"]},
+        # "*" among named resources, or a wildcard ARN instead of "*"
+        {**accepted, "Resource": ["*", "arn:aws:dynamodb:r:1:table/t"]},
+        {**accepted, "Resource": "arn:aws:dynamodb:*:*:*"},
+        {**accepted, "Principal": {"AWS": "arn:aws:iam::1:root"}},
+        {"Sid": "N", "Effect": "Allow", "NotAction": "dynamodb:ListStreams", "Resource": "*"},
+    ]
+    assert without_resource_less_grants(not_accepted) == not_accepted
+    assert all(wildcard_grants({"Statement": [statement]}) for statement in not_accepted)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -125,7 +126,11 @@ def test_main_writes_the_file_sam_deploy_reads_and_fails_without_outputs(
         script.main(["reporter", "--outputs-dir", str(outputs_dir), "--output", str(target)]) == 0
     )
     written = json.loads(target.read_text(encoding="utf-8"))
-    assert written == script.resolve("reporter", OUTPUTS)
+    resolved = script.resolve("reporter", OUTPUTS)
+    assert written == {**resolved, "DeployHash": script.deploy_hash("reporter", resolved)}
+    pattern = sam.load_cfn(sam.TEMPLATE)["Parameters"]["DeployHash"]["AllowedPattern"]
+    assert re.fullmatch(pattern, written["DeployHash"]), "CloudFormation accepts the hash"
+    assert written["DeployHash"] != "", "the stack's Rules refuse an empty DeployHash"
     assert "a@example.com" not in capsys.readouterr().err, "values are not printed"
 
     assert script.main(["processor", "--outputs-dir", str(outputs_dir)]) == 1
@@ -155,7 +160,10 @@ def test_mapped_parameters_exist_and_cover_what_each_stack_requires(
             for assertion in rule["Assertions"]
         }
         required_here = {name for name, source in mapping.items() if source.required}
-        assert required_by_rule <= required_here, service
+        # DeployHash is no Terraform output: the script computes it and always writes it.
+        assert script.DEPLOY_HASH in template["Parameters"]
+        assert required_by_rule <= required_here | {script.DEPLOY_HASH}, service
+        assert script.DEPLOY_HASH in required_by_rule, service
 
 
 def test_each_stack_reads_only_its_own_workspace(script: ModuleType) -> None:
@@ -182,3 +190,144 @@ def test_required_outputs_are_declared_by_the_workspaces(script: ModuleType) -> 
                 assert source.output in declared, (
                     f"{service}: {name} <- {source.workspace}.{source.output}"
                 )
+
+
+# ---------------------------------------------------------------- DeployHash
+
+
+def _release_tree(root: Path) -> Path:
+    """A small repository: template, samconfig, contract layer and both function directories."""
+    files = {
+        "template.yaml": "Resources: {}\n",
+        "samconfig.toml": "version = 0.1\n",
+        "contract/requirements.txt": "pydantic==2.9.2\n",
+        "contract/event-contract-v1.schema.json": "{}\n",
+        "contract/analytics_contract/__init__.py": "",
+        "contract/analytics_contract/events.py": "LIMIT = 1\n",
+        "contract/analytics_contract/__pycache__/events.cpython-313.pyc": "cache",
+        "processor/Makefile": "package:\n",
+        "processor/app.py": "def handler(event, context): ...\n",
+        "processor/__pycache__/app.cpython-313.pyc": "cache",
+        "processor/.mypy_cache/x.json": "{}",
+        "reporter/app.py": "def handler(event, context): ...\n",
+        "reporter/templates/report.txt.mustache": "{{week}}\n",
+    }
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+PROCESSOR_PARAMETERS = {"Service": "processor", "AnalyticsTableName": "cv-analytics-analytics"}
+
+
+def test_deploy_hash_is_stable_for_the_same_release(script: ModuleType, tmp_path: Path) -> None:
+    root = _release_tree(tmp_path)
+    first = script.deploy_hash("processor", PROCESSOR_PARAMETERS, root)
+    assert re.fullmatch(r"[0-9a-f]{16}", first)
+    assert script.deploy_hash("processor", dict(PROCESSOR_PARAMETERS), root) == first
+    # A hash already in the parameters (a file written before) is not an input of itself.
+    assert script.deploy_hash("processor", {**PROCESSOR_PARAMETERS, "DeployHash": "x"}, root) == (
+        first
+    )
+    # Caches, dot files and the other service's code are not part of the processor's release.
+    (root / "processor" / "__pycache__" / "app.cpython-313.pyc").write_text("other", "utf-8")
+    (root / "contract" / "analytics_contract" / "__pycache__" / "new.pyc").write_text("x", "utf-8")
+    (root / "processor" / ".mypy_cache" / "x.json").write_text("[]", encoding="utf-8")
+    (root / "reporter" / "app.py").write_text("changed = True\n", encoding="utf-8")
+    assert script.deploy_hash("processor", PROCESSOR_PARAMETERS, root) == first
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "contract/analytics_contract/events.py",
+        "contract/requirements.txt",
+        "contract/event-contract-v1.schema.json",
+        "contract/analytics_contract/new_module.py",
+        "processor/app.py",
+        "processor/Makefile",
+        "template.yaml",
+        "samconfig.toml",
+    ],
+)
+def test_deploy_hash_changes_with_any_source_file(
+    script: ModuleType, tmp_path: Path, change: str
+) -> None:
+    root = _release_tree(tmp_path)
+    before = script.deploy_hash("processor", PROCESSOR_PARAMETERS, root)
+    path = root / change
+    path.write_text(
+        (path.read_text(encoding="utf-8") if path.exists() else "") + "# changed\n", "utf-8"
+    )
+    assert script.deploy_hash("processor", PROCESSOR_PARAMETERS, root) != before
+
+
+def test_deploy_hash_changes_with_a_reporter_template_or_a_renamed_file(
+    script: ModuleType, tmp_path: Path
+) -> None:
+    root = _release_tree(tmp_path)
+    parameters = {"Service": "reporter"}
+    before = script.deploy_hash("reporter", parameters, root)
+    template = root / "reporter" / "templates" / "report.txt.mustache"
+    template.write_text("{{week}} {{total}}\n", encoding="utf-8")
+    edited = script.deploy_hash("reporter", parameters, root)
+    assert edited != before
+    template.rename(template.with_name("weekly.txt.mustache"))  # same bytes, other path
+    assert script.deploy_hash("reporter", parameters, root) != edited
+
+
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {**PROCESSOR_PARAMETERS, "AnalyticsTableName": "cv-analytics-analytics-v2"},
+        {**PROCESSOR_PARAMETERS, "LogLevel": "DEBUG"},
+        {"Service": "processor"},
+    ],
+    ids=["changed value", "added value", "removed value"],
+)
+def test_deploy_hash_changes_with_any_parameter_value(
+    script: ModuleType, tmp_path: Path, parameters: dict[str, str]
+) -> None:
+    root = _release_tree(tmp_path)
+    before = script.deploy_hash("processor", PROCESSOR_PARAMETERS, root)
+    assert script.deploy_hash("processor", parameters, root) != before
+
+
+def test_deploy_hash_covers_the_repository_s_layer_function_and_template(
+    script: ModuleType,
+) -> None:
+    """The real source lists: the template's CodeUri/ContentUri directories are all covered."""
+    template = sam.load_cfn(sam.TEMPLATE)
+    layer = template["Resources"]["ContractLayer"]["Properties"]["ContentUri"].rstrip("/")
+    for service in sam.SERVICES:
+        files = {path.as_posix() for path in script.release_files(service)}
+        code = {
+            template["Resources"][name]["Properties"]["CodeUri"].rstrip("/")
+            for name in sam.functions_of(template, service)
+        }
+        assert {"template.yaml", "samconfig.toml"} <= files
+        for directory in {layer, *code}:
+            on_disk = {
+                relative.as_posix()
+                for path in (sam.REPO / directory).rglob("*")
+                if path.is_file()
+                for relative in [path.relative_to(sam.REPO)]
+                if "__pycache__" not in relative.parts
+                and not any(part.startswith(".") for part in relative.parts)
+                and relative.suffix not in {".pyc", ".pyo"}
+            }
+            assert on_disk, directory
+            assert on_disk <= files, f"{service}: {sorted(on_disk - files)}"
+        assert not any("__pycache__" in name for name in files)
+        other = {"processor": "reporter/", "reporter": "processor/"}[service]
+        assert not any(name.startswith(other) for name in files)
+
+
+def test_a_missing_release_source_is_an_error(script: ModuleType, tmp_path: Path) -> None:
+    """A wrong root (or a renamed directory) fails rather than hashing less than the release."""
+    root = _release_tree(tmp_path)
+    shutil.rmtree(root / "processor")
+    with pytest.raises(script.ParameterError, match="release source processor is missing"):
+        script.deploy_hash("processor", PROCESSOR_PARAMETERS, root)

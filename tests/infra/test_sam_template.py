@@ -19,6 +19,8 @@ import yaml
 
 from cv_analytics.local.resources import PROCESSOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_SECONDS
 from tests.infra import sam_support as sam
+from tests.infra.test_sam_parameters import OUTPUTS as PARAMETER_OUTPUTS
+from tests.infra.test_sam_parameters import load_script as load_parameters_script
 
 pytestmark = pytest.mark.infra
 
@@ -336,6 +338,56 @@ def test_every_function_is_published_behind_the_live_alias(template: dict[str, A
         assert function["Properties"].get("AutoPublishAlias", LIVE_ALIAS) == LIVE_ALIAS
 
 
+def test_every_function_names_its_version_after_the_deploy_hash(template: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["DeployHash"]
+    assert parameter["Type"] == "String"
+    assert parameter["Default"] == ""  # build and lint need no hash; the Rules refuse it at deploy
+    assert parameter["Description"]
+    for name, function in sam.functions(template).items():
+        assert function["Properties"]["AutoPublishCodeSha256"] == {"Ref": "DeployHash"}, name
+
+
+def _versions(parameters: dict[str, str]) -> dict[str, str]:
+    """Function -> logical id of the Version its live alias points at, in the transformed stack."""
+    cloudformation = sam.transformed(parameters)
+    resources = cloudformation["Resources"]
+    versions: dict[str, str] = {}
+    for alias in resources.values():
+        if alias["Type"] != "AWS::Lambda::Alias" or not sam.condition_holds(
+            cloudformation, alias.get("Condition"), parameters
+        ):
+            continue
+        assert alias["Properties"]["Name"] == LIVE_ALIAS
+        version, attribute = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"]
+        assert (resources[version]["Type"], attribute) == ("AWS::Lambda::Version", "Version")
+        versions[alias["Properties"]["FunctionName"]["Ref"]] = version
+    return versions
+
+
+@pytest.mark.parametrize("service", sam.SERVICES)
+def test_a_new_deploy_hash_publishes_a_new_version_of_every_function(service: str) -> None:
+    """SAM resolves the DeployHash parameter at transform time (as CloudFormation's transform does
+    with the stack's values) and names each Version after it: a new hash is a new Version resource,
+    which CloudFormation publishes and CodeDeploy shifts the live alias to; the same hash keeps the
+    Version, so a redeploy of the same release changes nothing."""
+    script = load_parameters_script()
+    outputs_before = json.loads(json.dumps(PARAMETER_OUTPUTS))
+    outputs_after = json.loads(json.dumps(PARAMETER_OUTPUTS))
+    # Only a parameter value changes (the kind of change SAM's own naming ignores).
+    table = {"processor": "processor_infra", "reporter": "reporter_infra"}[service]
+    outputs_after[table]["analytics_table_name"]["value"] = "cv-analytics-analytics-v2"
+    before = script.with_deploy_hash(service, script.resolve(service, outputs_before))
+    after = script.with_deploy_hash(service, script.resolve(service, outputs_after))
+    assert before["DeployHash"] != after["DeployHash"]
+
+    first, again, changed = _versions(before), _versions(dict(before)), _versions(after)
+    assert set(first) == sam.functions_of(sam.load_cfn(sam.TEMPLATE), service)
+    assert again == first, "the same DeployHash keeps every Version"
+    for function, version in first.items():
+        assert changed[function] != version, f"{function} keeps its old version"
+        assert version == f"{function}Version{before['DeployHash'][:10]}"
+
+
 def test_traffic_shifting_rolls_back_on_the_new_version_s_errors(
     template: dict[str, Any],
 ) -> None:
@@ -445,7 +497,11 @@ def test_expiry_trigger_receives_only_ttl_deletions(template: dict[str, Any]) ->
     assert source["Stream"] == {"Ref": "InterimTableStreamArn"}
     assert source["StartingPosition"] == "TRIM_HORIZON"
     assert source["BisectBatchOnFunctionError"] is True
-    assert isinstance(source["MaximumRetryAttempts"], int) and source["MaximumRetryAttempts"] > 0
+    # A TTL deletion's record is the only copy of the parked response and there is no on-failure
+    # destination: retry without limit of count or age (until the stream's 24 h retention).
+    assert source["MaximumRetryAttempts"] == -1
+    assert source["MaximumRecordAgeInSeconds"] == -1
+    assert "DestinationConfig" not in source
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     (only,) = source["FilterCriteria"]["Filters"]
     pattern = json.loads(only["Pattern"])
@@ -490,12 +546,10 @@ def test_samconfig_has_one_build_and_deploy_environment_per_service(
 def test_sam_reads_the_parameter_file_the_script_writes(tmp_path: Path) -> None:
     """The deploy's parameter_overrides (samconfig) resolved by SAM's own parser, in SAM's venv."""
     sam.require(sam.SAM_PYTHON, "SAM CLI (.tools/sam)")
-    from tests.infra.test_sam_parameters import OUTPUTS, load_script
-
-    script = load_script()
+    script = load_parameters_script()
     outputs_dir = tmp_path / "outputs"
     outputs_dir.mkdir()
-    for workspace, data in OUTPUTS.items():
+    for workspace, data in PARAMETER_OUTPUTS.items():
         (outputs_dir / f"{workspace}.json").write_text(json.dumps(data), encoding="utf-8")
     for service in sam.SERVICES:
         target = tmp_path / ".aws-sam" / "parameters" / f"{service}.yaml"
@@ -518,3 +572,4 @@ def test_sam_reads_the_parameter_file_the_script_writes(tmp_path: Path) -> None:
         parsed = json.loads(result.stdout)
         assert parsed == json.loads(target.read_text(encoding="utf-8"))
         assert parsed["Service"] == service
+        assert re.fullmatch(r"[0-9a-f]{16}", parsed["DeployHash"]), "the release's fingerprint"
