@@ -28,17 +28,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-QUARANTINE_ATTRIBUTES = (
-    "quarantineReason",
-    "quarantineKind",
-    "sourceMessageId",
-    "sourceQueueArn",
-    "quarantinedAt",
-)
+from cv_analytics.local.resources import MAX_RECEIVE_COUNT
+from processor.quarantine import QUARANTINE_ATTRIBUTES
+
 REPLAYED_FROM_ATTRIBUTE = "replayedFromDlqMessageId"
 REDRIVEN_REASON = "failed processing {count} times (redriven by SQS)"
 #: The project's redrive setting, for when the source queue cannot be read.
-DEFAULT_MAX_RECEIVE_COUNT = 3
+DEFAULT_MAX_RECEIVE_COUNT = MAX_RECEIVE_COUNT
 _BATCH = 10
 
 
