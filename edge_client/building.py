@@ -158,7 +158,7 @@ def build_response(
             reasoning=reasoning,
             response=response,
             processing_time_ms=processing_time_ms,
-            tokens=None if tokens is None or isinstance(tokens, Tokens) else _plain(tokens),
+            tokens=tokens if tokens is None or isinstance(tokens, Tokens) else _plain(tokens),
             model=model,
             error=error,
             truncated_fields=truncated,

@@ -102,3 +102,18 @@ def test_the_demo_on_resources_applied_by_terraform(local_aws, tmp_path):
     assert result.resources.provisioner == "terraform"
     assert result.ok, result.problems
     assert result.balance.placed("missing") == 0
+
+
+def test_the_report_counts_the_tokens_the_chatbot_reported(demo):
+    """Every field the report shows must come from a producer: tokens travel from the edge client
+    through the processor's record to the email (duplicates counted once, orphans included)."""
+    responses = [
+        d.event
+        for d in demo.manifest.deliveries
+        if d.kind == "response" and not d.duplicate and d.event is not None
+    ]
+    tokens_in = sum(r.tokens.input for r in responses if r.tokens is not None)
+    tokens_out = sum(r.tokens.output for r in responses if r.tokens is not None)
+    assert tokens_in > 0
+    _, text, _ = demo.report_paths
+    assert f"{tokens_in:,} in · {tokens_out:,} out" in text.read_text(encoding="utf-8")

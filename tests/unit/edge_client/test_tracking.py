@@ -18,6 +18,7 @@ from analytics_contract import (
     InvalidEventError,
     QueryEvent,
     ResponseEvent,
+    Tokens,
 )
 from edge_client import EdgeClient, InMemorySink, Settings
 
@@ -64,6 +65,21 @@ def test_given_ids_and_timestamps_are_kept(make_client: Make) -> None:
     assert (rid, query.timestamp, query.metadata) == ("req-1", 1_763_112_600_000, {"page": "/"})
     assert (response.request_id, response.timestamp) == ("req-1", 1_763_112_601_000)
     assert response.tokens is not None and (response.tokens.input, response.tokens.output) == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "tokens", [{"input": 812, "output": 64}, Tokens(input=812, output=64)], ids=["dict", "model"]
+)
+def test_tokens_are_kept_whether_given_as_a_dict_or_as_the_contract_model(
+    make_client: Make, tokens: object
+) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink)
+    client.track_response(request_id="req-1", match_type="full", match_score=90.0, tokens=tokens)
+    assert client.flush() is True
+    [response] = sink.events
+    assert isinstance(response, ResponseEvent)
+    assert response.tokens == Tokens(input=812, output=64)
 
 
 def test_over_long_text_is_shortened_to_the_contract_limits_and_flagged(make_client: Make) -> None:
