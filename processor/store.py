@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from analytics_contract import (
@@ -26,13 +24,16 @@ from analytics_contract import (
     ResponseEvent,
     parse_event_json,
 )
+from analytics_contract.storage import (
+    from_attribute_values,
+    record_from_item,
+    record_to_item,
+    to_attribute_values,
+)
 from processor.records import Completion
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
 
@@ -43,49 +44,6 @@ class WriteResult:
 
     written: bool
     existing: AnalyticsRecord | None = None
-
-
-def to_attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
-    """Python values to DynamoDB's wire form (floats go through ``Decimal``; ``None`` is dropped)."""
-    return {
-        name: _serializer.serialize(_to_dynamo(value))
-        for name, value in item.items()
-        if value is not None
-    }
-
-
-def from_attribute_values(item: Mapping[str, Any]) -> dict[str, Any]:
-    """DynamoDB's wire form to plain Python (``Decimal`` back to ``int`` or ``float``)."""
-    return {name: _from_dynamo(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def _to_dynamo(value: Any) -> Any:
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, Mapping):
-        return {key: _to_dynamo(inner) for key, inner in value.items() if inner is not None}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo(inner) for inner in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {key: _from_dynamo(inner) for key, inner in value.items()}
-    if isinstance(value, list | set | frozenset):
-        return [_from_dynamo(inner) for inner in value]
-    return value
-
-
-def record_to_item(record: AnalyticsRecord) -> dict[str, Any]:
-    return to_attribute_values(record.model_dump(mode="python", by_alias=True, exclude_none=True))
-
-
-def record_from_item(item: Mapping[str, Any]) -> AnalyticsRecord:
-    """An analytics item (wire form) as the contract's record."""
-    return AnalyticsRecord.model_validate(from_attribute_values(item))
 
 
 def parked_response(item: Mapping[str, Any]) -> ResponseEvent:

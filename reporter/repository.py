@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
 from pydantic import ValidationError
 
 from analytics_contract.records import AnalyticsRecord
+from analytics_contract.storage import plain_numbers
 from analytics_contract.weeks import parse_week_id
 from reporter.settings import DEFAULT_WEEK_INDEX
 
@@ -48,20 +48,9 @@ REPORT_ATTRIBUTES = (
 _deserializer = TypeDeserializer()
 
 
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers arrive as ``Decimal``: whole ones become ``int``, others ``float``."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list | set | frozenset):
-        return [_plain(item) for item in value]
-    return value
-
-
 def record_from_item(item: dict[str, Any]) -> AnalyticsRecord:
     """Validate one item (already deserialized to Python values, Decimals allowed)."""
-    return AnalyticsRecord.model_validate(_plain(item))
+    return AnalyticsRecord.model_validate(plain_numbers(item))
 
 
 class WeekRecords:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
+from analytics_contract.storage import from_attribute_values
 from cv_analytics import dlq
 from cv_analytics.accounting import Observed, ObservedDeadLetter, ObservedRecord
-
-_DESERIALIZER = TypeDeserializer()
 
 
 def scan_items(
@@ -22,10 +19,7 @@ def scan_items(
         kwargs["ExpressionAttributeNames"] = {f"#a{i}": name for i, name in enumerate(attributes)}
     items: list[dict[str, Any]] = []
     for page in dynamodb.get_paginator("scan").paginate(**kwargs):
-        items.extend(
-            {key: _DESERIALIZER.deserialize(value) for key, value in item.items()}
-            for item in page.get("Items", [])
-        )
+        items.extend(from_attribute_values(item) for item in page.get("Items", []))
     return items
 
 

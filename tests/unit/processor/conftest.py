@@ -16,11 +16,12 @@ from aws_lambda_powertools import Logger
 from moto import mock_aws
 
 from analytics_contract import AnalyticsRecord, QueryEvent, ResponseEvent, parse_event
+from analytics_contract.storage import record_from_item
 from cv_analytics.local.resources import ResourceNames, Resources, create_all
 from processor.config import ProcessorSettings
 from processor.correlator import Correlator
 from processor.sqs_batch import EventProcessor
-from processor.store import CorrelationStore, record_from_item
+from processor.store import CorrelationStore
 from processor.wiring import build_correlator, build_event_processor
 
 BASE_TS = 1_763_000_000_000  # 2025-11-13T02:13:20Z, ISO week 2025-W46

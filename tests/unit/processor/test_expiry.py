@@ -6,12 +6,13 @@ from typing import Any
 
 import pytest
 
+from analytics_contract.storage import to_attribute_values
 from cv_analytics.local.ttl import TTL_USER_IDENTITY, expire_items, remove_record
 from processor import metrics as names
 from processor.correlator import Correlator
 from processor.expiry import ExpiryProcessor
 from processor.records import complete_record, orphan_record, unanswered_record
-from processor.store import CorrelationStore, to_attribute_values
+from processor.store import CorrelationStore
 from tests.unit.processor.conftest import (
     BASE_TS,
     NOW_MS,

@@ -5,8 +5,9 @@ from decimal import Decimal
 import pytest
 from botocore.exceptions import ClientError
 
+from analytics_contract.storage import from_attribute_values, to_attribute_values
 from processor.records import complete_record, completion, orphan_record, unanswered_record
-from processor.store import CorrelationStore, from_attribute_values, to_attribute_values
+from processor.store import CorrelationStore
 from tests.unit.processor.conftest import BASE_TS, NOW_MS, Aws, query_event, response_event
 
 
