@@ -28,8 +28,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from analytics_contract.dead_letters import QUARANTINE_ATTRIBUTES
 from cv_analytics.local.resources import MAX_RECEIVE_COUNT
-from processor.quarantine import QUARANTINE_ATTRIBUTES
 
 REPLAYED_FROM_ATTRIBUTE = "replayedFromDlqMessageId"
 REDRIVEN_REASON = "failed processing {count} times (redriven by SQS)"
