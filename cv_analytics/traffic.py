@@ -544,7 +544,7 @@ class _Simulator:
                 {**base, "eventType": "response", "matchType": "full", "matchScore": 150}
             )
         elif kind == "unknown_event_type":
-            body = json.dumps({**base, "eventType": "feedback", "rating": 5})
+            body = json.dumps({**base, "eventType": "click", "target": "#contact"})
         else:
             body = json.dumps({**base, "schemaVersion": 2})
         self._plan(at, "malformed", "raw", None, session_id, raw_body=body, reason=reason)
