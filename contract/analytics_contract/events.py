@@ -281,7 +281,7 @@ def _describe(error: ValidationError) -> str:
                 f"eventType: unknown value {tag!r} (expected 'query', 'response' or 'feedback')"
             )
             continue
-        if len(loc) > 1 and loc[0] in ("query", "response", "feedback"):
+        if loc and loc[0] in ("query", "response", "feedback"):
             loc = loc[1:]  # drop the discriminator's tag pydantic puts first
         location = ".".join(str(p) for p in loc) or "(event)"
         message = item["msg"].removeprefix("Value error, ")
