@@ -49,8 +49,8 @@ from analytics_contract.storage import record_to_item, to_attribute_values
 from cv_analytics.local.moto_server import LOCAL_ENV
 from cv_analytics.local.resources import ResourceNames, Resources, create_all
 from cv_analytics.local.sqs_trigger import SqsTrigger
-from processor.config import ProcessorSettings
 from processor.records import complete_record
+from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem")
