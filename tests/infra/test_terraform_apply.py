@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
+from analytics_contract.storage import WEEK_INDEX_ATTRIBUTES
 from cv_analytics.infra import terraform as tf
 from cv_analytics.infra.iam_audit import as_list, statements, wildcard_grants
 from cv_analytics.local import resources
@@ -275,23 +276,23 @@ def test_interim_table_expires_items_and_streams_old_images(stack: Stack) -> Non
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
-def test_analytics_table_has_week_and_session_indexes_ttl_backups_and_encryption(
-    stack: Stack,
-) -> None:
+def test_analytics_table_has_its_week_index_ttl_backups_and_encryption(stack: Stack) -> None:
     dynamodb = stack.client("dynamodb")
     name = stack.outputs["processor"]["analytics_table_name"]
     assert name == f"{PREFIX}-analytics"
     table = dynamodb.describe_table(TableName=name)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "requestId", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"week-index", "session-index"}
-    for index_name, hash_key in (("week-index", "week"), ("session-index", "sessionId")):
-        assert indexes[index_name]["KeySchema"] == [
-            {"AttributeName": hash_key, "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ]
-        assert indexes[index_name]["Projection"] == {"ProjectionType": "ALL"}
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "week-index"
+    assert index["KeySchema"] == [
+        {"AttributeName": "week", "KeyType": "HASH"},
+        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": list(WEEK_INDEX_ATTRIBUTES),
+    }
     assert table["SSEDescription"]["Status"] == "ENABLED"
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
