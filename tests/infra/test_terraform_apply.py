@@ -320,9 +320,14 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
             "Resource": [worker["queue_arn"]],
         },
         {
-            "Sid": "ParkEarlyResponses",
+            "Sid": "ParkEarlyEvents",
             "Effect": "Allow",
-            "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+            "Action": [
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
             "Resource": [processor["interim_table_arn"]],
         },
         {
@@ -334,7 +339,7 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
         {
             "Sid": "WriteAnalyticsRecords",
             "Effect": "Allow",
-            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             "Resource": [processor["analytics_table_arn"]],
         },
         {
@@ -346,8 +351,10 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
     ]
 
 
-def test_expiry_role_reads_the_stream_and_writes_analytics_only(stack: Stack) -> None:
-    processor = stack.outputs["processor"]
+def test_expiry_role_reads_the_stream_writes_analytics_and_keeps_conflicts_in_the_dlq(
+    stack: Stack,
+) -> None:
+    processor, worker = stack.outputs["processor"], stack.outputs["worker"]
     assert processor["expiry_role_arn"] != processor["processor_role_arn"]
     _, granted = _role_policy(stack, processor["expiry_role_arn"])
     assert granted == [
@@ -356,6 +363,12 @@ def test_expiry_role_reads_the_stream_and_writes_analytics_only(stack: Stack) ->
             "Effect": "Allow",
             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
             "Resource": [processor["analytics_table_arn"]],
+        },
+        {
+            "Sid": "KeepConflictEvidence",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": [worker["dead_letter_queue_arn"]],
         },
         {
             # ListStreams has no resource-level permissions: "*" or nothing (see iam.tf).

@@ -123,6 +123,8 @@ class FaultInjector:
     faults: list[Fault] = field(default_factory=list)
     #: Every call seen: (operation, resource, request ids), in order.
     calls: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
+    #: The calls that took effect (the service answered with success), in order.
+    effective: list[tuple[str, str, frozenset[str]]] = field(default_factory=list)
 
     def add(self, fault: Fault) -> Fault:
         self.faults.append(fault)
@@ -156,6 +158,7 @@ class FaultInjector:
         if http_response.status_code >= 300:
             return
         params = context.get("injected_params", {})
+        self.effective.append((model.name, resource_of(params), frozenset(request_ids(params))))
         for fault in self.faults:
             if fault.when == "after" and fault.matches(model.name, params):
                 fault.hits += 1

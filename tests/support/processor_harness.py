@@ -16,6 +16,7 @@ without faults. Used by the processor's fault tests and by ``python -m bench.fau
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import uuid
@@ -79,6 +80,42 @@ class DeadLetter:
         return value if isinstance(value, str) else None
 
 
+@dataclass
+class Clients:
+    """The boto3 clients of a harness (creating a client takes a tenth of a second: a run of many
+    harnesses shares one set, and each harness starts with fresh injectors)."""
+
+    peek_dynamodb: Any
+    peek_sqs: Any
+    injector: FaultInjector
+    dynamodb: Any
+    sqs: Any
+    expiry_injector: FaultInjector
+    expiry_dynamodb: Any
+    expiry_sqs: Any
+
+    @classmethod
+    def create(cls) -> Clients:
+        # One injector per function: a fault can target the processor's calls or the expiry's.
+        injector, expiry_injector = FaultInjector(), FaultInjector()
+        return cls(
+            peek_dynamodb=boto3.client("dynamodb"),
+            peek_sqs=boto3.client("sqs"),
+            injector=injector,
+            dynamodb=injector.attach(boto3.client("dynamodb")),
+            sqs=injector.attach(boto3.client("sqs")),
+            expiry_injector=expiry_injector,
+            expiry_dynamodb=expiry_injector.attach(boto3.client("dynamodb")),
+            expiry_sqs=expiry_injector.attach(boto3.client("sqs")),
+        )
+
+    def reset(self) -> None:
+        for injector in (self.injector, self.expiry_injector):
+            injector.faults.clear()
+            injector.calls.clear()
+            injector.effective.clear()
+
+
 class Harness:
     def __init__(
         self,
@@ -86,22 +123,32 @@ class Harness:
         prefix: str | None = None,
         environment: dict[str, str] | None = None,
         max_receive_count: int | None = None,
-        log_level: str = "CRITICAL",
-        log_handler: logging.Handler | None = None,
+        log_level: str = "WARNING",
+        clients: Clients | None = None,
     ) -> None:
+        if clients is None:
+            clients = Clients.create()
+        else:
+            clients.reset()
         self.names = ResourceNames(prefix or f"h{uuid.uuid4().hex[:8]}")
         self.resources: Resources = create_all(self.names)
-        self.peek_dynamodb = boto3.client("dynamodb")
-        self.peek_sqs = boto3.client("sqs")
+        self.peek_dynamodb = clients.peek_dynamodb
+        self.peek_sqs = clients.peek_sqs
         if max_receive_count is not None:
             self.set_max_receive_count(max_receive_count)
-        self.injector = FaultInjector()
-        self.dynamodb = self.injector.attach(boto3.client("dynamodb"))
-        self.sqs = self.injector.attach(boto3.client("sqs"))
+        self.injector = clients.injector
+        self.dynamodb = clients.dynamodb
+        self.sqs = clients.sqs
+        self.expiry_injector = clients.expiry_injector
+        self.expiry_dynamodb = clients.expiry_dynamodb
+        self.expiry_sqs = clients.expiry_sqs
         self.clock = Clock()
         self.metrics = CountingMetrics()
+        self.log = io.StringIO()
         self.logger = Logger(
-            service=f"harness-{uuid.uuid4().hex[:8]}", level=log_level, logger_handler=log_handler
+            service=f"harness-{uuid.uuid4().hex[:8]}",
+            level=log_level,
+            logger_handler=logging.StreamHandler(self.log),
         )
         self.settings = ProcessorSettings.from_environment(
             {
@@ -123,7 +170,8 @@ class Harness:
             self.settings,
             logger=self.logger,
             metrics=self.metrics,
-            dynamodb=self.dynamodb,
+            dynamodb=self.expiry_dynamodb,
+            sqs=self.expiry_sqs,
             clock=self.clock,
         )
         self.invocations = 0
@@ -174,8 +222,9 @@ class Harness:
         )
         return trigger.drain(idle_timeout_seconds=0.5)
 
-    def expire(self, *, after_seconds: int = 400 * 86_400) -> ExpiryResult:
-        """The interim table's TTL passes (by default: everything in it expires)."""
+    def expire(self, *, after_seconds: int = 2 * 86_400) -> ExpiryResult:
+        """Time passes (by default two days: every park's window has closed; the dead-letter
+        notes, kept 15 days, stay) and the interim table's TTL deletes what expired."""
 
         def handler(event: dict[str, Any], context: Any) -> Any:
             try:
@@ -195,7 +244,7 @@ class Harness:
         """Every dead letter back to the queue (what ``cv-analytics dlq replay`` does)."""
         letters = self.receive_dead_letters(delete=True)
         for letter in letters:
-            attributes = {
+            attributes: dict[str, Any] = {
                 name: {"DataType": "String", "StringValue": value}
                 for name, value in letter.attributes.items()
                 if name not in dead_letters.QUARANTINE_ATTRIBUTES
@@ -292,6 +341,20 @@ class Harness:
         for key in (letter.message_id, letter.deduplication_id):
             if key and key in notes:
                 return notes[key].reason
+        return None
+
+    def logged_reason(self, letter: DeadLetter) -> str | None:
+        """The reason the processor logged with the message id (the last resort, when even the
+        note could not be written)."""
+        for line in self.log.getvalue().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("messageId") in (letter.message_id, letter.deduplication_id) and entry.get(
+                "reason"
+            ):
+                return str(entry["reason"])
         return None
 
     def _scan(self, table: str) -> list[dict[str, Any]]:

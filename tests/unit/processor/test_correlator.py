@@ -13,6 +13,14 @@ from processor.correlator import Correlator, IncompleteError, Outcome, Request
 from processor.ports import Parked, Store
 from processor.records import complete_record, orphan_record, unanswered_record
 from processor.repository import Repository
+from tests.support.store_doubles import (
+    READS,
+    WRITES,
+    CrashingStore,
+    ScheduledStore,
+    SpyStore,
+    Turnstile,
+)
 from tests.unit.processor.conftest import (
     BASE_TS,
     NOW_MS,
@@ -20,14 +28,6 @@ from tests.unit.processor.conftest import (
     FakeClock,
     query_event,
     response_event,
-)
-from tests.unit.processor.store_doubles import (
-    READS,
-    WRITES,
-    CrashingStore,
-    ScheduledStore,
-    SpyStore,
-    Turnstile,
 )
 
 WINDOW = 24 * 3_600

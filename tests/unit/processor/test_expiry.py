@@ -155,7 +155,7 @@ def test_an_unreadable_park_is_reported_and_skipped(
 def test_a_failing_record_is_reported_by_sequence_number(
     aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
-    from tests.unit.processor.store_doubles import FailingStore
+    from tests.support.store_doubles import FailingStore
 
     failing = Correlator(
         FailingStore(store, {"a"}),

@@ -19,6 +19,7 @@ from processor.quarantine import Quarantine
 from processor.redrive import QueueRedrive
 from processor.repository import Repository
 from processor.sqs_batch import EventProcessor
+from tests.support.store_doubles import FailingStore, SpyStore
 from tests.unit.processor.conftest import (
     Aws,
     FakeClock,
@@ -30,7 +31,6 @@ from tests.unit.processor.conftest import (
     sqs_event,
     sqs_record,
 )
-from tests.unit.processor.store_doubles import FailingStore, SpyStore
 
 
 def processor_with(
