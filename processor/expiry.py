@@ -25,7 +25,7 @@ from analytics_contract import InvalidEventError, dead_letters
 from analytics_contract.storage import plain_numbers
 from processor.correlator import Correlator
 from processor.metrics import UNREADABLE_PARKS, MetricSink, count, count_outcome
-from processor.repository import parked_from_item
+from processor.ports import parked_from_item
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

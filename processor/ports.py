@@ -17,7 +17,9 @@ from analytics_contract import (
     AnyEvent,
     Feedback,
     FeedbackEvent,
+    InvalidEventError,
     ResponseEvent,
+    parse_event_json,
 )
 from analytics_contract.dead_letters import DeadLetterNote, QuarantineKind
 from processor.records import QueryPart, ResponsePart
@@ -49,6 +51,31 @@ class Parked:
     @property
     def empty(self) -> bool:
         return self.response is None and self.feedback is None
+
+
+#: Attributes of an interim item (one per request): a parked response's JSON, a parked feedback's
+#: JSON and its timestamp (for the condition that keeps the latest).
+EVENT = "event"
+FEEDBACK = "feedback"
+FEEDBACK_TIMESTAMP = "feedbackTimestamp"
+
+
+def parked_from_item(item: Mapping[str, Any]) -> Parked:
+    """What an interim item holds (plain Python values, e.g. a stream's old image)."""
+    response = feedback = None
+    if item.get(EVENT) is not None:
+        event = parse_event_json(str(item[EVENT]))
+        if not isinstance(event, ResponseEvent):
+            raise InvalidEventError(f"event: the interim item holds a {event.event_type} event")
+        response = event
+    if item.get(FEEDBACK) is not None:
+        event = parse_event_json(str(item[FEEDBACK]))
+        if not isinstance(event, FeedbackEvent):
+            raise InvalidEventError(f"feedback: the interim item holds a {event.event_type} event")
+        feedback = event
+    if response is None and feedback is None:
+        raise InvalidEventError("(item): the interim item holds neither a response nor a feedback")
+    return Parked(response=response, feedback=feedback)
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,8 @@ from analytics_contract import (
     AnalyticsRecord,
     Feedback,
     FeedbackEvent,
-    InvalidEventError,
     ResponseEvent,
     dead_letters,
-    parse_event_json,
 )
 from analytics_contract.dead_letters import DeadLetterNote
 from analytics_contract.storage import (
@@ -42,7 +40,16 @@ from analytics_contract.storage import (
     record_to_item,
     to_attribute_values,
 )
-from processor.ports import Parked, ParkResult, ResponseTarget, WriteResult
+from processor.ports import (
+    EVENT,
+    FEEDBACK,
+    FEEDBACK_TIMESTAMP,
+    Parked,
+    ParkResult,
+    ResponseTarget,
+    WriteResult,
+    parked_from_item,
+)
 from processor.records import QueryPart, ResponsePart
 
 if TYPE_CHECKING:
@@ -50,27 +57,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import UpdateItemOutputTypeDef
 
 CONDITION_FAILED = "ConditionalCheckFailedException"
-EVENT = "event"
-FEEDBACK = "feedback"
-FEEDBACK_TIMESTAMP = "feedbackTimestamp"
-
-
-def parked_from_item(item: Mapping[str, Any]) -> Parked:
-    """What an interim item holds (plain Python values, e.g. a stream's old image)."""
-    response = feedback = None
-    if item.get(EVENT) is not None:
-        event = parse_event_json(str(item[EVENT]))
-        if not isinstance(event, ResponseEvent):
-            raise InvalidEventError(f"event: the interim item holds a {event.event_type} event")
-        response = event
-    if item.get(FEEDBACK) is not None:
-        event = parse_event_json(str(item[FEEDBACK]))
-        if not isinstance(event, FeedbackEvent):
-            raise InvalidEventError(f"feedback: the interim item holds a {event.event_type} event")
-        feedback = event
-    if response is None and feedback is None:
-        raise InvalidEventError("(item): the interim item holds neither a response nor a feedback")
-    return Parked(response=response, feedback=feedback)
 
 
 class _Update:

@@ -292,3 +292,20 @@ def test_a_lambda_about_to_time_out_acknowledges_what_it_did_and_starts_nothing_
     failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
     assert set(harness.records()) == {"t2"}  # the message on its last receive went first
     assert failed == {first["messageId"], later["messageId"]}
+
+
+def test_5_a_parked_response_found_conflicting_when_its_park_expires_is_kept_as_evidence(
+    harness: Harness,
+) -> None:
+    """A same-batch pair never reads the interim table: a conflicting response parked before it
+    is found when its park expires, and kept in the DLQ (kind conflict), not dropped."""
+    harness.send([r("p")])
+    harness.drain()
+    harness.send([q("p"), r("p", error="model timed out")])
+    harness.drain()
+    harness.expire()
+    [letter] = harness.receive_dead_letters(delete=False)
+    assert letter.body == r("p")[0]
+    assert letter.kind == "conflict" and "error" in (letter.reason or "")
+    assert harness.records()["p"].status == "failed"
+    assert harness.parked() == {}
