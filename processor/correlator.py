@@ -147,8 +147,8 @@ class Correlator:
         correlation_window_seconds: int,
         record_ttl_days: int,
         clock: Clock,
+        evidence: Evidence,
         quality: QualitySink | None = None,
-        evidence: Evidence | None = None,
     ) -> None:
         self._store = store
         self._window_seconds = correlation_window_seconds
@@ -436,7 +436,7 @@ class Correlator:
         batch (with its message); a parked one, whose message is long acknowledged, here."""
         if own:
             run.conflict(event_type, reason)
-        elif self._evidence is not None:
+        else:
             self._evidence.keep(event, reason)
 
     # -- the interim table's TTL ---------------------------------------------------------------------

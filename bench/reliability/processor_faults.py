@@ -69,7 +69,7 @@ from tests.support.aws_faults import (
     throttled,
 )
 from tests.support.processor_harness import BASE_TS, Clients, Harness
-from tests.support.store_doubles import ScheduledStore, Turnstile
+from tests.support.store_doubles import KeptEvidence, ScheduledStore, Turnstile
 
 VICTIM, BYSTANDER, GROUP = "v", "b", "sess-v"
 INVALID_BODY = '{"eventType": "query", "requestId": "v"'  # cut off in transit: not JSON
@@ -426,6 +426,7 @@ def _interleave(
     """Run the two sides in threads, their store calls in the order of ``schedule``."""
     turnstile = Turnstile(schedule)
     errors: list[BaseException] = []
+    evidence = KeptEvidence()
 
     def side(me: str, request: Request) -> None:
         correlator = Correlator(
@@ -433,6 +434,7 @@ def _interleave(
             correlation_window_seconds=86_400,
             record_ttl_days=90,
             clock=harness.clock,
+            evidence=evidence,
         )
         try:
             correlator.process(request)
@@ -446,6 +448,9 @@ def _interleave(
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    errors.extend(
+        RuntimeError(f"conflict kept as evidence: {reason}") for _, reason in evidence.kept
+    )
     return errors
 
 
@@ -480,7 +485,11 @@ def _settled(
         if "q" in keys:
             return False  # with its query recorded, nothing may stay parked
         correlator = Correlator(
-            repository, correlation_window_seconds=86_400, record_ttl_days=90, clock=harness.clock
+            repository,
+            correlation_window_seconds=86_400,
+            record_ttl_days=90,
+            clock=harness.clock,
+            evidence=KeptEvidence(),
         )
         correlator.expire(request_id, Parked(held.response, held.feedback))
         repository.unpark(request_id)

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from analytics_contract import AnalyticsRecord, Feedback, FeedbackEvent, ResponseEvent
+from analytics_contract import AnalyticsRecord, AnyEvent, Feedback, FeedbackEvent, ResponseEvent
 from processor.ports import Parked, ParkResult, ResponseTarget, Store, WriteResult
 from processor.records import QueryPart, ResponsePart
 
@@ -83,6 +83,16 @@ class DelegatingStore:
 
     def unpark(self, request_id: str) -> None:
         self.around("unpark", lambda: self.inner.unpark(request_id), request_id)
+
+
+class KeptEvidence:
+    """An :class:`processor.ports.Evidence` that keeps what it is given, for the test to read."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[AnyEvent, str]] = []
+
+    def keep(self, event: AnyEvent, reason: str) -> None:
+        self.kept.append((event, reason))
 
 
 class SpyStore(DelegatingStore):

@@ -17,6 +17,7 @@ from tests.support.store_doubles import (
     READS,
     WRITES,
     CrashingStore,
+    KeptEvidence,
     ScheduledStore,
     SpyStore,
     Turnstile,
@@ -39,6 +40,7 @@ def make_correlator(store: Store, clock: FakeClock | None = None) -> Correlator:
         correlation_window_seconds=WINDOW,
         record_ttl_days=90,
         clock=clock or FakeClock(),
+        evidence=KeptEvidence(),
     )
 
 

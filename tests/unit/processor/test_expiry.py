@@ -155,13 +155,14 @@ def test_an_unreadable_park_is_reported_and_skipped(
 def test_a_failing_record_is_reported_by_sequence_number(
     aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
-    from tests.support.store_doubles import FailingStore
+    from tests.support.store_doubles import FailingStore, KeptEvidence
 
     failing = Correlator(
         FailingStore(store, {"a"}),
         correlation_window_seconds=WINDOW,
         record_ttl_days=90,
         clock=lambda: NOW_MS,
+        evidence=KeptEvidence(),
     )
     expiry = ExpiryProcessor(failing, logger=make_logger(), metrics=metrics)
     records = [stream_record(parked_item("a")), stream_record(parked_item("b"))]

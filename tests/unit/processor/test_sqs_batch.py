@@ -19,7 +19,7 @@ from processor.quarantine import Quarantine
 from processor.redrive import QueueRedrive
 from processor.repository import Repository
 from processor.sqs_batch import EventProcessor
-from tests.support.store_doubles import FailingStore, SpyStore
+from tests.support.store_doubles import FailingStore, KeptEvidence, SpyStore
 from tests.unit.processor.conftest import (
     Aws,
     FakeClock,
@@ -49,6 +49,7 @@ def processor_with(
             record_ttl_days=90,
             clock=clock,
             quality=QualityMetrics(metrics),
+            evidence=KeptEvidence(),
         ),
         Quarantine(
             aws.sqs,
