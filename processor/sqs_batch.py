@@ -200,7 +200,7 @@ class _BatchRun:
     # -- receive counts -----------------------------------------------------------------------------
 
     def _limit(self, record: SQSRecord) -> int:
-        return self._processor.max_receive_count(record.event_source_arn)
+        return self._processor.max_receive_count(str(record.raw_event.get("eventSourceARN", "")))
 
     def last_chance(self, record: SQSRecord) -> bool:
         return _receive_count(record) >= last_chance_receive(self._limit(record))
@@ -343,7 +343,7 @@ class _BatchRun:
             group_id=record.attributes.message_group_id or record.message_id,
             deduplication_id=record.message_id,
             source_message_id=record.message_id,
-            source_queue_arn=record.event_source_arn,
+            source_queue_arn=record.raw_event.get("eventSourceARN"),
             attributes=original_attributes(record),
         )
         try:

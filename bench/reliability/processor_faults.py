@@ -135,6 +135,7 @@ class Kind:
     times: int | None  # None: until healed (through the last receive)
     dlq_unreachable: bool = False
     check_fails: bool = False
+    notes_fail: bool = False
 
     @property
     def lasting(self) -> bool:
@@ -149,6 +150,14 @@ KINDS = (
     Kind("lasting", connection_lost, "before", None),
     Kind("lasting, DLQ unreachable", connection_lost, "before", None, dlq_unreachable=True),
     Kind("lasting, last-receive check fails", connection_lost, "before", None, check_fails=True),
+    Kind(
+        "lasting, DLQ unreachable, note fails",
+        connection_lost,
+        "before",
+        None,
+        dlq_unreachable=True,
+        notes_fail=True,
+    ),
 )
 QUICK_KINDS = ("transient", "invocation dies after the call", "lasting", "lasting, DLQ unreachable")
 QUICK_WORKLOADS = ("response first", "no query ever (orphans)")
@@ -168,11 +177,8 @@ class Site:
         a call that takes effect: in some workloads every call of a site fails its condition)."""
         if kind.when == "after" and not takes_effect:
             return False
-        if self.function == "expiry":
-            return not (kind.dlq_unreachable or kind.check_fails)
-        if self.table in ("dlq", "queue"):
-            return not (kind.dlq_unreachable or kind.check_fails)
-        return True
+        combined = kind.dlq_unreachable or kind.check_fails or kind.notes_fail
+        return not (combined and (self.function == "expiry" or self.table in ("dlq", "queue")))
 
 
 @dataclass
@@ -366,6 +372,8 @@ def run_scenario(
         )
     if kind.check_fails:
         extra.append(Fault("GetItem", harness.names.analytics_table, request_id=VICTIM))
+    if kind.notes_fail:
+        extra.append(Fault("PutItem", harness.names.interim_table))
     if site.function == "processor":
         for each in (fault, *extra):
             target.add(each)

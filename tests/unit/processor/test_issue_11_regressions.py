@@ -309,3 +309,20 @@ def test_5_a_parked_response_found_conflicting_when_its_park_expires_is_kept_as_
     assert letter.kind == "conflict" and "error" in (letter.reason or "")
     assert harness.records()["p"].status == "failed"
     assert harness.parked() == {}
+
+
+def test_2_with_the_dlq_and_the_note_unreachable_the_reason_is_still_in_the_log(
+    harness: Harness,
+) -> None:
+    harness.injector.add(
+        Fault("SendMessage", harness.resources.dead_letter_queue_url, error=queue_missing)
+    )
+    harness.injector.add(Fault("PutItem", harness.names.interim_table))  # no note either
+    ids = harness.send([("not json", "sess-1"), q("n")])
+    harness.drain()
+    [letter] = harness.receive_dead_letters(delete=False)
+    assert letter.message_id == ids[0]
+    assert harness.reason_of(letter) is None
+    logged = harness.logged_reason(letter)
+    assert logged is not None and logged.startswith("(body)")
+    assert harness.records()["n"].status == "unanswered"
