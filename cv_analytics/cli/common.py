@@ -8,6 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from cv_analytics.dev import PROVISIONER_CHOICES
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -52,6 +54,17 @@ def add_group(subparsers: Any, name: str, help_text: str) -> Any:
 def print_usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return EXIT_USAGE
+
+
+def add_provisioner(parser: argparse.ArgumentParser) -> None:
+    """``--provisioner`` of the development commands (``demo``, ``stack up``)."""
+    parser.add_argument(
+        "--provisioner",
+        choices=PROVISIONER_CHOICES,
+        default="auto",
+        help="create the resources with the Terraform workspaces or with boto3; auto: "
+        "terraform when it is installed (default: auto)",
+    )
 
 
 def positive(text: str) -> int:

@@ -6,8 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from cv_analytics.cli.common import EXIT_FAILED, EXIT_OK, add_command, positive, week_id
-from cv_analytics.dev import PROVISIONER_CHOICES, require_dev_extra
+from cv_analytics.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    add_provisioner,
+    positive,
+    week_id,
+)
+from cv_analytics.dev import require_dev_extra
 
 DESCRIPTION = """\
 Start an embedded AWS emulator, provision the resources, simulate a realistic week of
@@ -33,17 +40,6 @@ def run(args: argparse.Namespace) -> int:
     result = run_demo(options)
     print(result.summary)
     return EXIT_OK if result.ok else EXIT_FAILED
-
-
-def add_provisioner(parser: argparse.ArgumentParser) -> None:
-    """``--provisioner``, shared with ``stack up``."""
-    parser.add_argument(
-        "--provisioner",
-        choices=PROVISIONER_CHOICES,
-        default="auto",
-        help="create the resources with the Terraform workspaces or with boto3; auto: "
-        "terraform when it is installed (default: auto)",
-    )
 
 
 def register(subparsers: Any) -> None:

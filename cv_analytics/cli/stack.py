@@ -8,8 +8,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cv_analytics.cli.common import EXIT_OK, add_command, add_group, say
-from cv_analytics.cli.demo import add_provisioner
+from cv_analytics.cli.common import EXIT_OK, add_command, add_group, add_provisioner, say
 from cv_analytics.dev import require_dev_extra
 
 if TYPE_CHECKING:
