@@ -64,9 +64,9 @@ from analytics_contract.storage import (
     record_to_item,
     to_attribute_values,
 )
-from cv_analytics.local.moto_server import LOCAL_ENV
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
-from cv_analytics.local.sqs_trigger import SqsTrigger
+from cv_analytics.dev.emulator import LOCAL_ENV
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.sqs_trigger import SqsTrigger
 from processor.records import complete_record
 from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor

@@ -48,7 +48,7 @@ from analytics_contract import (
     parse_event_json,
 )
 from bench.reliability import Section
-from cv_analytics.stack import emulator_credentials
+from cv_analytics.dev.emulator import emulator_credentials
 from processor.correlator import Correlator, Request
 from processor.ports import Parked
 from processor.records import (

@@ -29,9 +29,9 @@ from aws_lambda_powertools import Logger
 
 from analytics_contract import AnalyticsRecord, dead_letters
 from analytics_contract.storage import from_attribute_values, record_from_item
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
-from cv_analytics.local.sqs_trigger import DrainResult, SqsTrigger
-from cv_analytics.local.ttl import ExpiryResult, expire_items
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.sqs_trigger import DrainResult, SqsTrigger
+from cv_analytics.dev.ttl import ExpiryResult, expire_items
 from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor, build_expiry_processor
 from tests.support.aws_faults import FaultInjector, InvocationDied

@@ -23,7 +23,7 @@ from analytics_contract import (
     parse_event,
 )
 from analytics_contract.storage import record_from_item
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from processor.correlator import Correlator
 from processor.repository import Repository
 from processor.settings import ProcessorSettings

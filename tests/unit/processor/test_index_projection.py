@@ -1,7 +1,7 @@
 """Every index of the analytics table has a reader and projects only what its readers need.
 
 The projected attribute list is defined once (``analytics_contract.storage``); Terraform's copy
-(``processor_infra/tables.tf``) and the local stack's (``cv_analytics/local/resources.py``) must be
+(``processor_infra/tables.tf``) and the local stack's (``cv_analytics/dev/resources.py``) must be
 equal to it, and every reader's attributes must be in it.
 """
 
@@ -16,9 +16,9 @@ from analytics_contract.storage import (
     WEEK_INDEX_ATTRIBUTES,
     WEEK_INDEX_KEYS,
 )
+from cv_analytics.dev.resources import analytics_table_definition
 from cv_analytics.infra import hcl
 from cv_analytics.infra import terraform as tf
-from cv_analytics.local.resources import analytics_table_definition
 from reporter.repository import REPORT_ATTRIBUTES
 
 PROJECTED = {"requestId", *WEEK_INDEX_KEYS, *WEEK_INDEX_ATTRIBUTES}
