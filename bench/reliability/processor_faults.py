@@ -537,7 +537,11 @@ INTRO = (
     "one place (its record or the DLQ), every DLQ message's reason findable (its attributes, the "
     "note beside it, or the log line with its message id), no healthy event redriven; and after "
     "a DLQ replay every valid event in its record. Each cell: scenarios where the fault was "
-    "reached / scenarios run, and whether the balance held."
+    "reached / scenarios run, and whether the balance held; '-' where the kind cannot happen (a "
+    "fault after the call needs a call that takes effect, and in some workloads every call of a "
+    "site fails its condition; the combined kinds apply to the processor's DynamoDB calls). A "
+    "throttling fault here is one that outlasted botocore's own retries (standard mode, 3 "
+    "attempts)."
 )
 
 
