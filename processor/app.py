@@ -1,9 +1,7 @@
-"""Lambda handler: SQS FIFO batches of query and response events -> the analytics table.
+"""Lambda handler: SQS FIFO batches of events -> the analytics table (wired in processor.wiring).
 
-Cold start validates the configuration (``QUERY_EVENTS_TABLE``, ``ANALYTICS_TABLE``,
-``DEAD_LETTER_QUEUE_URL``, optional ``CORRELATION_WINDOW_HOURS`` and ``RECORD_TTL_DAYS``; see
-:mod:`processor.config`) and creates the clients once per container. The event source mapping must
-enable ``ReportBatchItemFailures``: the response lists only the records to retry.
+The event source mapping must enable ``ReportBatchItemFailures``: the response lists only the
+records to retry. Settings: :mod:`processor.settings`.
 """
 
 from __future__ import annotations
@@ -13,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from processor.config import ProcessorSettings
 from processor.metrics import SERVICE_NAME, create_metrics
+from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor
 
 if TYPE_CHECKING:

@@ -1,17 +1,22 @@
 """What to do with each message of one SQS batch (pure: validation and grouping, no I/O).
 
-Every body is validated first; the valid events are then grouped by ``requestId``, so that a query
-and its response delivered in the same batch become one :class:`Pair` (one write, no interim
-table), and a second copy of an event in the same batch is known to be a duplicate before anything
-is written. Each request gets exactly one :data:`Action`; each message points at its request's
-action with a :data:`Role`.
+Every body is validated first; the valid events are then grouped by ``requestId`` into one
+:class:`~processor.correlator.Request` per question (its query, response and feedback in this
+batch), so that a query and its response delivered together become one write with no interim
+table, and a second copy of an event in the same batch is known before anything is written:
+
+- ``duplicate``: the same content as the first copy (counted, shares the first copy's result);
+- ``conflict``: the same requestId and eventType with other content (kept as evidence: quarantined
+  with the fields that differ; the first copy is the one processed);
+- ``superseded``: a feedback older than another feedback of the same question in the batch (the
+  latest by timestamp is the one processed; the older one is absorbed, as it would be later).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Literal, TypeVar
 
 from analytics_contract import (
     FeedbackEvent,
@@ -20,6 +25,10 @@ from analytics_contract import (
     ResponseEvent,
     parse_event_json,
 )
+from processor.correlator import EventType, Request
+from processor.records import differing_fields, feedback_differences, query_view, response_view
+
+QuestionEvent = QueryEvent | ResponseEvent | FeedbackEvent
 
 
 @dataclass(frozen=True)
@@ -29,37 +38,29 @@ class IncomingMessage:
     receive_count: int = 1
 
 
-@dataclass(frozen=True)
-class Pair:
-    """Query and response of one question, both in this batch."""
-
-    query: QueryEvent
-    response: ResponseEvent
-    redelivered: bool = False
-
-
-@dataclass(frozen=True)
-class QueryAlone:
-    query: QueryEvent
-    redelivered: bool = False
-
-
-@dataclass(frozen=True)
-class ResponseAlone:
-    response: ResponseEvent
-    redelivered: bool = False
-
-
-Action = Pair | QueryAlone | ResponseAlone
-
-#: primary: the first copy of the query or of the response; duplicate: a later copy of either.
-Role = Literal["primary", "duplicate"]
+#: primary: the copy that is processed; duplicate: a later copy with the same content;
+#: superseded: an older feedback of the same question.
+Role = Literal["primary", "duplicate", "superseded"]
 
 
 @dataclass(frozen=True)
 class Valid:
     request_id: str
-    role: Role
+    event: QuestionEvent
+    role: Role = "primary"
+
+    @property
+    def event_type(self) -> EventType:
+        return self.event.event_type
+
+
+@dataclass(frozen=True)
+class Conflicting:
+    """Another copy of an event in this batch, with other content."""
+
+    request_id: str
+    event: QuestionEvent
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -67,68 +68,101 @@ class Invalid:
     error: InvalidEventError
 
 
-Task = Valid | Invalid
+Task = Valid | Conflicting | Invalid
 
 
 @dataclass(frozen=True)
 class BatchPlan:
     tasks: dict[str, Task]  # by messageId
-    actions: dict[str, Action]  # by requestId
+    requests: dict[str, Request]  # by requestId
 
     def task(self, message_id: str) -> Task:
         return self.tasks[message_id]
 
-    def action(self, request_id: str) -> Action:
-        return self.actions[request_id]
+    def request(self, request_id: str) -> Request:
+        return self.requests[request_id]
 
 
 @dataclass
-class _Request:
-    query: QueryEvent | None = None
-    response: ResponseEvent | None = None
+class _Collected:
+    events: dict[EventType, tuple[str, QuestionEvent]] = field(default_factory=dict)
     redelivered: bool = False
 
-    def action(self) -> Action:
-        if self.query is not None and self.response is not None:
-            return Pair(self.query, self.response, self.redelivered)
-        if self.query is not None:
-            return QueryAlone(self.query, self.redelivered)
-        if self.response is not None:
-            return ResponseAlone(self.response, self.redelivered)
-        raise AssertionError("a request always has at least one event")
+
+def _in_batch_conflict(first: QuestionEvent, other: QuestionEvent) -> list[str]:
+    if isinstance(first, QueryEvent) and isinstance(other, QueryEvent):
+        return differing_fields(query_view(other), query_view(first))
+    if isinstance(first, ResponseEvent) and isinstance(other, ResponseEvent):
+        return differing_fields(response_view(other), response_view(first))
+    if isinstance(first, FeedbackEvent) and isinstance(other, FeedbackEvent):
+        return feedback_differences(other.feedback(), first.feedback())
+    raise TypeError("events of different types")
 
 
 def plan_batch(messages: Iterable[IncomingMessage]) -> BatchPlan:
-    """Validate every body and group the valid events by request (first copy wins)."""
+    """Validate every body and group the valid events by request."""
     tasks: dict[str, Task] = {}
-    requests: dict[str, _Request] = {}
+    collected: dict[str, _Collected] = {}
     for message in messages:
         try:
             event = parse_event_json(message.body)
         except InvalidEventError as error:
             tasks[message.message_id] = Invalid(error)
             continue
-        if isinstance(event, FeedbackEvent):
-            # Until the processor attaches feedback to its question's record, it is kept in the
-            # dead-letter queue with this reason (never dropped), to be replayed after.
-            tasks[message.message_id] = Invalid(
-                InvalidEventError("eventType: 'feedback' is not processed by this version")
-            )
-            continue
-        request = requests.setdefault(event.request_id, _Request())
+        request = collected.setdefault(event.request_id, _Collected())
         request.redelivered = request.redelivered or message.receive_count > 1
-        role: Role = "primary"
-        if isinstance(event, QueryEvent):
-            if request.query is None:
-                request.query = event
+        kind: EventType = event.event_type
+        held = request.events.get(kind)
+        if held is None:
+            request.events[kind] = (message.message_id, event)
+            tasks[message.message_id] = Valid(event.request_id, event)
+            continue
+        held_id, first = held
+        if isinstance(event, FeedbackEvent) and event.timestamp != first.timestamp:
+            newer, older_id = (event, held_id) if event.timestamp > first.timestamp else (first, "")
+            if older_id:  # the new one wins: the held one is superseded
+                request.events[kind] = (message.message_id, newer)
+                tasks[held_id] = replace(_valid(tasks[held_id]), role="superseded")
+                tasks[message.message_id] = Valid(event.request_id, event)
             else:
-                role = "duplicate"
-        elif request.response is None:
-            request.response = event
+                tasks[message.message_id] = Valid(event.request_id, event, "superseded")
+            continue
+        differing = _in_batch_conflict(first, event)
+        if differing:
+            tasks[message.message_id] = Conflicting(
+                event.request_id,
+                event,
+                f"conflict: another {kind} event with requestId {event.request_id} in the same "
+                f"batch has different content; {', '.join(differing)} differ (the first is kept)",
+            )
         else:
-            role = "duplicate"
-        tasks[message.message_id] = Valid(event.request_id, role)
-    return BatchPlan(
-        tasks=tasks,
-        actions={request_id: request.action() for request_id, request in requests.items()},
-    )
+            tasks[message.message_id] = Valid(event.request_id, event, "duplicate")
+    requests = {
+        request_id: Request(
+            request_id,
+            query=_typed(held.events.get("query"), QueryEvent),
+            response=_typed(held.events.get("response"), ResponseEvent),
+            feedback=_typed(held.events.get("feedback"), FeedbackEvent),
+            redelivered=held.redelivered,
+        )
+        for request_id, held in collected.items()
+    }
+    return BatchPlan(tasks=tasks, requests=requests)
+
+
+def _valid(task: Task) -> Valid:
+    if not isinstance(task, Valid):  # pragma: no cover - only valid events are held
+        raise TypeError(f"expected a valid task, got {task!r}")
+    return task
+
+
+_E = TypeVar("_E", QueryEvent, ResponseEvent, FeedbackEvent)
+
+
+def _typed(held: tuple[str, QuestionEvent] | None, kind: type[_E]) -> _E | None:
+    if held is None:
+        return None
+    event = held[1]
+    if not isinstance(event, kind):  # pragma: no cover - held by event type
+        raise TypeError(f"expected a {kind.__name__}")
+    return event

@@ -1,8 +1,9 @@
-"""The interim table's TTL deletions (its DynamoDB stream): parked responses whose window closed.
+"""The interim table's TTL deletions (its DynamoDB stream): parks whose correlation window closed.
 
 Only removals made by DynamoDB's TTL process count (``userIdentity`` is the DynamoDB service
-principal); a park deleted by the processor itself was consumed and is ignored. Each expired park is
-handed to :meth:`Correlator.expire`, which completes, discards or records it as orphaned.
+principal); a park deleted by the processor itself was consumed and is ignored, and so are the
+dead-letter notes the table also holds. Each expired park (a response and/or a feedback) is handed
+to :meth:`Correlator.expire`, which applies it to its record or records it as an orphan.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 
-from analytics_contract import InvalidEventError
+from analytics_contract import InvalidEventError, dead_letters
+from analytics_contract.storage import plain_numbers
 from processor.correlator import Correlator
 from processor.metrics import UNREADABLE_PARKS, MetricSink, count, count_outcome
-from processor.store import parked_response
+from processor.ports import parked_from_item
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -47,26 +49,36 @@ class ExpiryProcessor:
         self._logger = logger
         self._metrics = metrics
         self._batch_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        self._done: dict[str, str] = {}
 
     def handle(
         self, event: dict[str, Any], context: LambdaContext | None = None
     ) -> PartialItemFailureResponse:
-        return process_partial_response(
-            event=event,
-            record_handler=self.process,
-            processor=self._batch_processor,
-            context=context,
-        )
+        self._done = {}
+        try:
+            return process_partial_response(
+                event=event,
+                record_handler=self.process,
+                processor=self._batch_processor,
+                context=context,
+            )
+        finally:
+            # One INFO line per batch, with every request id and what its expired park became.
+            self._logger.info(
+                "expired parks processed",
+                extra={"records": len(event.get("Records") or []), "requests": self._done},
+            )
 
     def process(self, record: DynamoDBRecord) -> str:
         if not is_ttl_removal(record) or record.dynamodb is None:
             return "ignored"
-        image = record.dynamodb.old_image
-        with self._logger.append_context_keys(
-            requestId=str(image.get("requestId", "")), eventId=record.event_id
-        ):
+        image = plain_numbers(record.dynamodb.old_image)
+        request_id = str(image.get("requestId", ""))
+        if dead_letters.is_note_key(request_id):
+            return "ignored"  # a dead-letter note reached the end of its retention
+        with self._logger.append_context_keys(requestId=request_id, eventId=record.event_id):
             try:
-                response = parked_response(image)
+                held = parked_from_item(image)
             except (InvalidEventError, KeyError) as error:
                 # Parks are written from validated events, so this is a bug: retrying cannot
                 # fix it and would hold up the shard. Logged with the image for an operator.
@@ -76,10 +88,15 @@ class ExpiryProcessor:
                 )
                 return "unreadable"
             try:
-                outcome = self._correlator.expire(response)
+                result = self._correlator.expire(request_id, held)
             except Exception:
                 self._logger.exception("expiry failed; the stream record will be retried")
                 raise
-            count_outcome(self._metrics, outcome)
-            self._logger.info("expired park processed", extra={"outcome": outcome.value})
-            return outcome.value
+            for outcome in set(result.outcomes.values()):
+                count_outcome(self._metrics, outcome)
+            summary = ",".join(
+                f"{kind}:{outcome.value}" for kind, outcome in result.outcomes.items()
+            )
+            self._done[request_id] = summary
+            self._logger.debug("expired park processed", extra={"outcome": summary})
+            return summary

@@ -1,9 +1,8 @@
-"""Lambda handler: the interim table's stream (TTL deletions) -> complete, discard or orphan.
+"""Lambda handler: the interim table's stream (TTL deletions) -> apply, discard or orphan.
 
-Cold start validates ``QUERY_EVENTS_TABLE``, ``ANALYTICS_TABLE`` and the optional
-``CORRELATION_WINDOW_HOURS`` / ``RECORD_TTL_DAYS``. The event source mapping must enable
-``ReportBatchItemFailures``; filtering it on ``userIdentity.principalId`` =
-``dynamodb.amazonaws.com`` saves invocations, and the handler ignores other records anyway.
+The event source mapping must enable ``ReportBatchItemFailures``; filtering it on
+``userIdentity.principalId`` = ``dynamodb.amazonaws.com`` saves invocations, and the handler
+ignores other records anyway. Settings: :mod:`processor.settings`.
 """
 
 from __future__ import annotations
@@ -13,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from processor.config import StoreSettings
 from processor.metrics import SERVICE_NAME, create_metrics
+from processor.settings import ProcessorSettings
 from processor.wiring import build_expiry_processor
 
 if TYPE_CHECKING:
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
 logger = Logger(service=SERVICE_NAME)
 metrics = create_metrics()
 expiry_processor = build_expiry_processor(
-    StoreSettings.from_environment(os.environ), logger=logger, metrics=metrics
+    ProcessorSettings.from_environment(os.environ), logger=logger, metrics=metrics
 )
 
 

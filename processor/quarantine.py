@@ -1,40 +1,46 @@
-"""Messages that cannot succeed go to the FIFO dead-letter queue with the reason, and are acknowledged.
+"""The FIFO dead-letter queue, written by the processor: a message and why it is there.
 
-Retrying a message that breaks the contract cannot help, and on a FIFO queue a failing message
-holds up every later message of its group; so it is sent on to the dead-letter queue (body and
-message attributes unchanged) with the validation error in message attributes, where an operator
-can read the reason, fix and replay it. The source ``messageId`` is the deduplication id, so a
-redelivered invalid message is quarantined once.
+Implements :class:`processor.ports.DeadLetterQueue` (the batch quarantines messages that cannot
+succeed) and :class:`processor.ports.Evidence` (a parked event found to conflict with its record
+when the record was completed). The body travels unchanged; the reason goes in message attributes
+(:mod:`analytics_contract.dead_letters`), with the original attributes as far as SQS's limits
+allow (10 attributes, 256 KiB for the body and all attributes together).
 
-The same happens to a valid message on its last receive (``MAX_RECEIVE_COUNT``, the queue's
-``maxReceiveCount``) when processing it failed again: with the exception as the reason (kind
-``failed``), instead of letting SQS redrive it. On a FIFO queue this matters: every receive of a
-failing message also counts against the later messages of its group that Lambda received with it
-and skipped, so a redrive would carry the session's healthy events to the dead-letter queue too;
-acknowledging the failing one on its last receive lets them be processed in the same batch.
-
-If the send itself fails, the exception propagates: the record fails, is retried, and after the
-queue's ``maxReceiveCount`` receives SQS moves it to the same dead-letter queue by redrive.
+A body near the size limit still goes to the DLQ: original attributes are dropped first (largest
+first), then the optional quarantine attributes, then the reason is shortened; if not even a short
+reason fits, the body goes alone and :class:`~processor.ports.Sent` says so, for the caller to keep
+the reason in a note (:class:`analytics_contract.dead_letters.DeadLetterNote`). The deduplication
+id is the source message id, so a redelivered message is quarantined once, and a note keyed by the
+source message id finds its dead letter.
 """
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from analytics_contract import InvalidEventError, dead_letters
+from analytics_contract import AnyEvent, dead_letters
 from analytics_contract.dead_letters import MAX_REASON_CHARS
+from processor.ports import DeadLetter, Sent
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
-MAX_MESSAGE_ATTRIBUTES = 10  # SQS limit per message
+#: SQS's limit for one message: the body, and every attribute's name, data type and value.
+MAX_MESSAGE_BYTES = 256 * 1024
+MAX_MESSAGE_ATTRIBUTES = 10
+#: Shortest reason worth attaching; below this the reason goes to a note instead.
+MIN_REASON_CHARS = 80
 ELLIPSIS = "…"
+#: Quarantine attributes that can be left out when space is short, in the order they go.
+OPTIONAL_ATTRIBUTES = (
+    dead_letters.SOURCE_QUEUE_ARN,
+    dead_letters.QUARANTINED_AT,
+    dead_letters.SOURCE_MESSAGE_ID,
+)
 
 
 def cap(text: str, limit: int = MAX_REASON_CHARS) -> str:
@@ -45,22 +51,54 @@ def _string(value: str) -> MessageAttributeValueTypeDef:
     return {"DataType": "String", "StringValue": value}
 
 
-def original_attributes(record: SQSRecord) -> dict[str, MessageAttributeValueTypeDef]:
-    """The record's message attributes (Lambda's shape) in ``SendMessage``'s shape."""
-    converted: dict[str, MessageAttributeValueTypeDef] = {}
-    for name, attribute in sorted(record.raw_event.get("messageAttributes", {}).items()):
-        data_type = attribute.get("dataType") or attribute.get("DataType") or "String"
-        if attribute.get("stringValue") is not None:
-            converted[name] = {"DataType": data_type, "StringValue": attribute["stringValue"]}
-        elif attribute.get("binaryValue") is not None:
-            converted[name] = {
-                "DataType": data_type,
-                "BinaryValue": base64.b64decode(attribute["binaryValue"]),
-            }
-    return converted
+def attribute_bytes(name: str, value: Mapping[str, Any]) -> int:
+    """What one attribute counts against the message size limit."""
+    payload = value.get("StringValue")
+    size = len(payload.encode()) if isinstance(payload, str) else len(value.get("BinaryValue", b""))
+    return len(name.encode()) + len(str(value.get("DataType", "")).encode()) + size
+
+
+def message_bytes(body: str, attributes: Mapping[str, Mapping[str, Any]]) -> int:
+    return len(body.encode()) + sum(attribute_bytes(k, v) for k, v in attributes.items())
+
+
+def fit(
+    body: str,
+    added: dict[str, MessageAttributeValueTypeDef],
+    original: Mapping[str, Mapping[str, Any]],
+    *,
+    limit: int = MAX_MESSAGE_BYTES,
+) -> tuple[dict[str, Any], tuple[str, ...], bool]:
+    """The attributes that fit beside ``body``: (attributes, dropped names, reason attached)."""
+    kept = {name: dict(value) for name, value in sorted(original.items()) if name not in added}
+    dropped = [name for name in sorted(original) if name in added]
+    while len(kept) + len(added) > MAX_MESSAGE_ATTRIBUTES:
+        name = max(kept, key=lambda key: (attribute_bytes(key, kept[key]), key))
+        dropped.append(name)
+        del kept[name]
+    while kept and message_bytes(body, {**kept, **added}) > limit:
+        name = max(kept, key=lambda key: (attribute_bytes(key, kept[key]), key))
+        dropped.append(name)
+        del kept[name]
+    added = dict(added)
+    for name in OPTIONAL_ATTRIBUTES:
+        if message_bytes(body, {**kept, **added}) <= limit:
+            break
+        added.pop(name, None)
+    over = message_bytes(body, {**kept, **added}) - limit
+    if over > 0:
+        reason = added[dead_letters.REASON]["StringValue"]
+        shortened = reason.encode()[: max(0, len(reason.encode()) - over - len(ELLIPSIS.encode()))]
+        text = shortened.decode(errors="ignore")
+        if len(text) < MIN_REASON_CHARS:
+            return {}, (*dropped, *sorted(kept)), False
+        added[dead_letters.REASON] = _string(text + ELLIPSIS)
+    return {**kept, **added}, tuple(dropped), True
 
 
 class Quarantine:
+    """Sends dead letters to the FIFO dead-letter queue."""
+
     def __init__(
         self, sqs: SQSClient, dead_letter_queue_url: str, *, clock: Callable[[], datetime]
     ) -> None:
@@ -68,32 +106,39 @@ class Quarantine:
         self._url = dead_letter_queue_url
         self._clock = clock
 
-    def send(self, record: SQSRecord, error: InvalidEventError) -> list[str]:
-        """Quarantine an invalid message; returns the attributes that did not fit."""
-        return self.send_with_reason(record, reason=error.reason, kind=error.kind)
-
-    def send_with_reason(self, record: SQSRecord, *, reason: str, kind: str) -> list[str]:
-        """Send ``record`` to the dead-letter queue; returns the attributes that did not fit."""
+    def send(self, letter: DeadLetter) -> Sent:
         added: dict[str, MessageAttributeValueTypeDef] = {
-            dead_letters.REASON: _string(cap(reason)),
-            dead_letters.KIND: _string(kind),
-            dead_letters.SOURCE_MESSAGE_ID: _string(record.message_id),
-            dead_letters.SOURCE_QUEUE_ARN: _string(record.event_source_arn),
+            dead_letters.REASON: _string(cap(letter.reason)),
+            dead_letters.KIND: _string(letter.kind),
             dead_letters.QUARANTINED_AT: _string(self._clock().isoformat(timespec="milliseconds")),
         }
-        kept: dict[str, MessageAttributeValueTypeDef] = {}
-        dropped: list[str] = []
-        for name, value in original_attributes(record).items():
-            if name in added or len(kept) + len(added) >= MAX_MESSAGE_ATTRIBUTES:
-                dropped.append(name)
-            else:
-                kept[name] = value
-        group_id = record.attributes.message_group_id or record.message_id
-        self._sqs.send_message(
-            QueueUrl=self._url,
-            MessageBody=record.body,
-            MessageAttributes={**kept, **added},
-            MessageGroupId=group_id,
-            MessageDeduplicationId=record.message_id,
+        if letter.source_message_id:
+            added[dead_letters.SOURCE_MESSAGE_ID] = _string(letter.source_message_id)
+        if letter.source_queue_arn:
+            added[dead_letters.SOURCE_QUEUE_ARN] = _string(letter.source_queue_arn)
+        attributes, dropped, attached = fit(letter.body, added, letter.attributes)
+        request: dict[str, Any] = {
+            "QueueUrl": self._url,
+            "MessageBody": letter.body,
+            "MessageGroupId": letter.group_id,
+            "MessageDeduplicationId": letter.deduplication_id,
+        }
+        if attributes:
+            request["MessageAttributes"] = attributes
+        self._sqs.send_message(**request)
+        return Sent(reason_attached=attached, dropped=dropped)
+
+    def keep(self, event: AnyEvent, reason: str) -> None:
+        """Evidence: a parked event that conflicts with its record, kept in the DLQ (kind
+        ``conflict``) where an operator can read and replay it."""
+        body = event.to_json()
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        self.send(
+            DeadLetter(
+                body=body,
+                reason=reason,
+                kind="conflict",
+                group_id=event.session_id or event.request_id,
+                deduplication_id=f"evidence-{digest[:64]}",
+            )
         )
-        return dropped

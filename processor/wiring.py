@@ -1,7 +1,7 @@
 """Composition root: settings, boto3 clients and the domain objects of each function.
 
 Called once per container at cold start by ``processor.app`` and ``processor.expiry_app``; tests,
-the benchmark and the local stack call it with clients of their own. boto3 honours
+the benchmarks and the local stack call it with clients of their own. boto3 honours
 ``AWS_ENDPOINT_URL``, which is how the local stack points the functions at moto.
 """
 
@@ -15,21 +15,24 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from processor.config import ProcessorSettings, StoreSettings
-from processor.correlator import Clock, Correlator
+from processor.correlator import Correlator
 from processor.expiry import ExpiryProcessor
-from processor.metrics import MetricSink
+from processor.metrics import MetricSink, QualityMetrics
+from processor.ports import Clock
 from processor.quarantine import Quarantine
+from processor.redrive import QueueRedrive
+from processor.repository import Repository
+from processor.settings import ProcessorSettings
 from processor.sqs_batch import EventProcessor
-from processor.store import CorrelationStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_sqs.client import SQSClient
 
-#: Fail fast inside the function's 30 s timeout; standard retries back off on throttling.
+#: Fail fast inside the function's 30 s timeout (one call: at most 3 attempts of 2 s + 5 s, with
+#: standard mode's backoff on throttling), so that the batch's deadline check has time to act.
 CLIENT_CONFIG = Config(
-    connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 4}
+    connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3}
 )
 
 
@@ -50,18 +53,24 @@ def sqs_client() -> SQSClient:
 
 
 def build_correlator(
-    settings: StoreSettings, *, dynamodb: DynamoDBClient, clock: Clock = now_ms
+    settings: ProcessorSettings,
+    *,
+    dynamodb: DynamoDBClient,
+    sqs: SQSClient,
+    metrics: MetricSink,
+    clock: Clock = now_ms,
 ) -> Correlator:
-    store = CorrelationStore(
-        dynamodb,
-        analytics_table=settings.analytics_table,
-        interim_table=settings.query_events_table,
-    )
     return Correlator(
-        store,
+        Repository(
+            dynamodb,
+            analytics_table=settings.analytics_table,
+            interim_table=settings.query_events_table,
+        ),
         correlation_window_seconds=settings.correlation_window_seconds,
         record_ttl_days=settings.record_ttl_days,
         clock=clock,
+        quality=QualityMetrics(metrics),
+        evidence=Quarantine(sqs, settings.dead_letter_queue_url, clock=utc_now),
     )
 
 
@@ -74,25 +83,41 @@ def build_event_processor(
     sqs: SQSClient | None = None,
     clock: Clock = now_ms,
 ) -> EventProcessor:
+    dynamodb = dynamodb or dynamodb_client()
+    sqs = sqs or sqs_client()
     return EventProcessor(
-        build_correlator(settings, dynamodb=dynamodb or dynamodb_client(), clock=clock),
-        Quarantine(sqs or sqs_client(), settings.dead_letter_queue_url, clock=utc_now),
+        build_correlator(settings, dynamodb=dynamodb, sqs=sqs, metrics=metrics, clock=clock),
+        Quarantine(sqs, settings.dead_letter_queue_url, clock=utc_now),
+        Repository(
+            dynamodb,
+            analytics_table=settings.analytics_table,
+            interim_table=settings.query_events_table,
+        ),
+        QueueRedrive(sqs),
         logger=logger,
         metrics=metrics,
-        max_receive_count=settings.max_receive_count,
+        clock=clock,
+        fallback_max_receive_count=settings.max_receive_count,
     )
 
 
 def build_expiry_processor(
-    settings: StoreSettings,
+    settings: ProcessorSettings,
     *,
     logger: Logger,
     metrics: MetricSink,
     dynamodb: DynamoDBClient | None = None,
+    sqs: SQSClient | None = None,
     clock: Clock = now_ms,
 ) -> ExpiryProcessor:
     return ExpiryProcessor(
-        build_correlator(settings, dynamodb=dynamodb or dynamodb_client(), clock=clock),
+        build_correlator(
+            settings,
+            dynamodb=dynamodb or dynamodb_client(),
+            sqs=sqs or sqs_client(),
+            metrics=metrics,
+            clock=clock,
+        ),
         logger=logger,
         metrics=metrics,
     )

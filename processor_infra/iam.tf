@@ -1,5 +1,5 @@
 # Two execution roles, one per function: the processor never reads the stream and the expiry
-# function never touches the queues or the interim table, so neither gets the other's rights.
+# function never reads the queues or the interim table, so neither gets the other's rights.
 
 data "aws_iam_policy_document" "lambda_assume_role" {
   statement {
@@ -32,19 +32,28 @@ data "aws_iam_policy_document" "processor" {
     resources = [data.aws_sqs_queue.dead_letter.arn]
   }
 
-  # The calls of processor/store.py, table by table. Conditional writes read the existing record
-  # through ReturnValuesOnConditionCheckFailure (part of the write; no GetItem).
+  # The calls of processor/repository.py, table by table. Conditional writes read the existing
+  # record through ReturnValuesOnConditionCheckFailure (part of the write); GetItem on the
+  # analytics table is the consistent read that decides, on a message's last receive, whether a
+  # failed call had taken effect before it is quarantined.
   statement {
     sid       = "WriteAnalyticsRecords"
     effect    = "Allow"
-    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+    actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"]
     resources = [aws_dynamodb_table.analytics.arn]
   }
 
+  # Parks (UpdateItem: one item per request holds a response and/or a feedback), their reads and
+  # removal, and the dead-letter notes (PutItem) of messages whose reason could not reach the DLQ.
   statement {
-    sid       = "ParkEarlyResponses"
-    effect    = "Allow"
-    actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"]
+    sid    = "ParkEarlyEvents"
+    effect = "Allow"
+    actions = [
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:GetItem",
+      "dynamodb:DeleteItem",
+    ]
     resources = [aws_dynamodb_table.interim.arn]
   }
 
@@ -58,7 +67,7 @@ data "aws_iam_policy_document" "processor" {
 
 resource "aws_iam_role" "processor" {
   name               = "${local.processor_function_name}-role"
-  description        = "Execution role of ${local.processor_function_name}: consume the events queue, write the analytics and interim tables."
+  description        = "Execution role of ${local.processor_function_name}: consume the events queue, write the analytics and interim tables, quarantine in the DLQ."
   assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
 }
 
@@ -90,12 +99,22 @@ data "aws_iam_policy_document" "expiry" {
     resources = ["*"]
   }
 
-  # processor/expiry.py through CorrelationStore: complete (UpdateItem) or insert (PutItem).
+  # processor/expiry.py through processor/repository.py: complete (UpdateItem) or insert the
+  # orphan (PutItem).
   statement {
     sid       = "CompleteOrOrphanRecords"
     effect    = "Allow"
     actions   = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.analytics.arn]
+  }
+
+  # An expired park that conflicts with its record (same event, other content) is kept as
+  # evidence in the DLQ (processor/quarantine.py), never dropped.
+  statement {
+    sid       = "KeepConflictEvidence"
+    effect    = "Allow"
+    actions   = ["sqs:SendMessage"]
+    resources = [data.aws_sqs_queue.dead_letter.arn]
   }
 
   statement {
@@ -108,7 +127,7 @@ data "aws_iam_policy_document" "expiry" {
 
 resource "aws_iam_role" "expiry" {
   name               = "${local.expiry_function_name}-role"
-  description        = "Execution role of ${local.expiry_function_name}: read the interim table's stream, complete or orphan analytics records."
+  description        = "Execution role of ${local.expiry_function_name}: read the interim table's stream, complete or orphan analytics records, keep conflicts in the DLQ."
   assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
 }
 

@@ -27,8 +27,12 @@ resource "aws_dynamodb_table" "interim" {
   }
 }
 
-# One record per question: the reporter reads a week through week-index; session-index serves
-# per-visitor look-ups.
+# One record per question. Its one index, week-index, is read by the weekly report (and by a data
+# export, which reads keys through it and fetches whole items with BatchGetItem). It projects only
+# what those readers need: the attribute list is defined once, in Python
+# (analytics_contract.storage.WEEK_INDEX_ATTRIBUTES), and a test keeps this copy equal to it. The
+# answer text, the reasoning and the metadata stay in the table: an index entry stays under 1 KB
+# (one write unit), and an update that touches none of these attributes costs no index write.
 resource "aws_dynamodb_table" "analytics" {
   #checkov:skip=CKV_AWS_119:Encrypted with the AWS-managed key (aws/dynamodb): no $1/month customer-managed key, and no kms:Decrypt grants to add to the processor, expiry and reporter roles.
   name                        = local.analytics_table_name
@@ -47,11 +51,6 @@ resource "aws_dynamodb_table" "analytics" {
   }
 
   attribute {
-    name = "sessionId"
-    type = "S"
-  }
-
-  attribute {
     name = "timestamp"
     type = "N"
   }
@@ -60,14 +59,24 @@ resource "aws_dynamodb_table" "analytics" {
     name            = "week-index"
     hash_key        = "week"
     range_key       = "timestamp"
-    projection_type = "ALL"
-  }
-
-  global_secondary_index {
-    name            = "session-index"
-    hash_key        = "sessionId"
-    range_key       = "timestamp"
-    projection_type = "ALL"
+    projection_type = "INCLUDE"
+    non_key_attributes = [
+      "day",
+      "status",
+      "sessionId",
+      "query",
+      "matchType",
+      "matchScore",
+      "processingTimeMs",
+      "responseTimestamp",
+      "tokens",
+      "model",
+      "variant",
+      "error",
+      "feedback",
+      "recordedAt",
+      "expiresAt",
+    ]
   }
 
   ttl {

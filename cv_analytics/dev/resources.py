@@ -13,8 +13,10 @@ from typing import Any
 
 import boto3
 
-WEEK_INDEX = "week-index"
-SESSION_INDEX = "session-index"
+from analytics_contract.storage import WEEK_INDEX, WEEK_INDEX_ATTRIBUTES, WEEK_INDEX_KEYS
+
+__all__ = ["WEEK_INDEX", "ResourceNames", "Resources", "create_all"]
+
 TTL_ATTRIBUTE = "expiresAt"
 MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
@@ -69,34 +71,28 @@ def interim_table_definition(name: str) -> dict[str, Any]:
 
 
 def analytics_table_definition(name: str) -> dict[str, Any]:
-    """One record per question, with a week index (reports) and a session index."""
-    projection = {"ProjectionType": "ALL"}
+    """One record per question, with the week index the report reads (only what it reads)."""
+    week, timestamp = WEEK_INDEX_KEYS
     return {
         "TableName": name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
             {"AttributeName": "requestId", "AttributeType": "S"},
-            {"AttributeName": "week", "AttributeType": "S"},
-            {"AttributeName": "sessionId", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "N"},
+            {"AttributeName": week, "AttributeType": "S"},
+            {"AttributeName": timestamp, "AttributeType": "N"},
         ],
         "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
         "GlobalSecondaryIndexes": [
             {
                 "IndexName": WEEK_INDEX,
                 "KeySchema": [
-                    {"AttributeName": "week", "KeyType": "HASH"},
-                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                    {"AttributeName": week, "KeyType": "HASH"},
+                    {"AttributeName": timestamp, "KeyType": "RANGE"},
                 ],
-                "Projection": projection,
-            },
-            {
-                "IndexName": SESSION_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "sessionId", "KeyType": "HASH"},
-                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
-                ],
-                "Projection": projection,
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": list(WEEK_INDEX_ATTRIBUTES),
+                },
             },
         ],
     }

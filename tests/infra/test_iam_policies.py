@@ -72,10 +72,15 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
     ("processor", "processor"): {
         "ConsumeEventsQueue": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"},
         "QuarantineInvalidEvents": {"sqs:SendMessage"},
-        # processor/store.py: put_item/update_item on the analytics table,
-        # put_item/get_item/delete_item on the interim table.
-        "WriteAnalyticsRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
-        "ParkEarlyResponses": {"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"},
+        # processor/repository.py: put/update/get on the analytics table (get: the last-receive
+        # check), put (notes)/update (parks)/get/delete on the interim table.
+        "WriteAnalyticsRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"},
+        "ParkEarlyEvents": {
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+        },
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("processor", "expiry"): {
@@ -87,6 +92,7 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
         "ListStreams": {"dynamodb:ListStreams"},
         # processor/expiry.py: complete (update_item) or insert the orphan (put_item).
         "CompleteOrOrphanRecords": {"dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "KeepConflictEvidence": {"sqs:SendMessage"},
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("reporter", "lambda_assume_role"): {"LambdaAssumesRole": {"sts:AssumeRole"}},

@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 import pytest
 
+from analytics_contract.storage import WEEK_INDEX_ATTRIBUTES
 from cv_analytics.dev import resources
 from cv_analytics.dev.emulator import LocalAws, moto_server
 from cv_analytics.infra import terraform as tf
@@ -275,23 +276,23 @@ def test_interim_table_expires_items_and_streams_old_images(stack: Stack) -> Non
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
 
 
-def test_analytics_table_has_week_and_session_indexes_ttl_backups_and_encryption(
-    stack: Stack,
-) -> None:
+def test_analytics_table_has_its_week_index_ttl_backups_and_encryption(stack: Stack) -> None:
     dynamodb = stack.client("dynamodb")
     name = stack.outputs["processor"]["analytics_table_name"]
     assert name == f"{PREFIX}-analytics"
     table = dynamodb.describe_table(TableName=name)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "requestId", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    indexes = {index["IndexName"]: index for index in table["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"week-index", "session-index"}
-    for index_name, hash_key in (("week-index", "week"), ("session-index", "sessionId")):
-        assert indexes[index_name]["KeySchema"] == [
-            {"AttributeName": hash_key, "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ]
-        assert indexes[index_name]["Projection"] == {"ProjectionType": "ALL"}
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "week-index"
+    assert index["KeySchema"] == [
+        {"AttributeName": "week", "KeyType": "HASH"},
+        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {
+        "ProjectionType": "INCLUDE",
+        "NonKeyAttributes": list(WEEK_INDEX_ATTRIBUTES),
+    }
     assert table["SSEDescription"]["Status"] == "ENABLED"
     ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expiresAt"}
@@ -319,9 +320,14 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
             "Resource": [worker["queue_arn"]],
         },
         {
-            "Sid": "ParkEarlyResponses",
+            "Sid": "ParkEarlyEvents",
             "Effect": "Allow",
-            "Action": ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"],
+            "Action": [
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
             "Resource": [processor["interim_table_arn"]],
         },
         {
@@ -333,7 +339,7 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
         {
             "Sid": "WriteAnalyticsRecords",
             "Effect": "Allow",
-            "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+            "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
             "Resource": [processor["analytics_table_arn"]],
         },
         {
@@ -345,8 +351,10 @@ def test_processor_role_grants_exactly_what_the_processor_uses(stack: Stack) -> 
     ]
 
 
-def test_expiry_role_reads_the_stream_and_writes_analytics_only(stack: Stack) -> None:
-    processor = stack.outputs["processor"]
+def test_expiry_role_reads_the_stream_writes_analytics_and_keeps_conflicts_in_the_dlq(
+    stack: Stack,
+) -> None:
+    processor, worker = stack.outputs["processor"], stack.outputs["worker"]
     assert processor["expiry_role_arn"] != processor["processor_role_arn"]
     _, granted = _role_policy(stack, processor["expiry_role_arn"])
     assert granted == [
@@ -355,6 +363,12 @@ def test_expiry_role_reads_the_stream_and_writes_analytics_only(stack: Stack) ->
             "Effect": "Allow",
             "Action": ["dynamodb:PutItem", "dynamodb:UpdateItem"],
             "Resource": [processor["analytics_table_arn"]],
+        },
+        {
+            "Sid": "KeepConflictEvidence",
+            "Effect": "Allow",
+            "Action": ["sqs:SendMessage"],
+            "Resource": [worker["dead_letter_queue_arn"]],
         },
         {
             # ListStreams has no resource-level permissions: "*" or nothing (see iam.tf).

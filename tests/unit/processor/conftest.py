@@ -5,82 +5,88 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import boto3
 import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
-from analytics_contract import AnalyticsRecord, QueryEvent, ResponseEvent, parse_event
+from analytics_contract import (
+    AnalyticsRecord,
+    FeedbackEvent,
+    QueryEvent,
+    ResponseEvent,
+    dead_letters,
+    parse_event,
+)
 from analytics_contract.storage import record_from_item
 from cv_analytics.dev.resources import ResourceNames, Resources, create_all
-from processor.config import ProcessorSettings
 from processor.correlator import Correlator
+from processor.repository import Repository
+from processor.settings import ProcessorSettings
 from processor.sqs_batch import EventProcessor
-from processor.store import CorrelationStore
 from processor.wiring import build_correlator, build_event_processor
+from tests.support.processor_harness import BASE_TS, NOW_MS
+from tests.support.processor_harness import Clock as FakeClock
+from tests.support.processor_harness import CountingMetrics as RecordingMetrics
 
-BASE_TS = 1_763_000_000_000  # 2025-11-13T02:13:20Z, ISO week 2025-W46
-NOW_MS = BASE_TS + 60_000
-
-
-@dataclass
-class FakeClock:
-    now: int = NOW_MS
-
-    def __call__(self) -> int:
-        return self.now
+__all__ = ["BASE_TS", "NOW_MS", "FakeClock", "RecordingMetrics"]
 
 
-@dataclass
-class RecordingMetrics:
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def add_metric(self, name: str, unit: Any, value: float, resolution: int = 60) -> None:
-        self.counts[name] += int(value)
-
-
-def query_event(request_id: str = "req-1", **overrides: Any) -> QueryEvent:
-    data = {
-        "schemaVersion": 1,
-        "eventType": "query",
-        "requestId": request_id,
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "query": {
         "timestamp": BASE_TS,
-        "sessionId": "sess-1",
         "query": "What does she know about AWS?",
         "metadata": {"page": "/cv"},
-        **overrides,
-    }
-    event = parse_event(data)
-    assert isinstance(event, QueryEvent)
-    return event
-
-
-def response_event(request_id: str = "req-1", **overrides: Any) -> ResponseEvent:
-    data = {
-        "schemaVersion": 1,
-        "eventType": "response",
-        "requestId": request_id,
+    },
+    "response": {
         "timestamp": BASE_TS + 1_500,
-        "sessionId": "sess-1",
         "matchType": "full",
         "matchScore": 87.5,
         "response": "Lambda, DynamoDB, SQS.",
         "tokens": {"input": 100, "output": 40},
         "model": "small-llm",
+    },
+    "feedback": {"timestamp": BASE_TS + 30_000, "thumbs": "up"},
+}
+
+
+E = TypeVar("E", QueryEvent, ResponseEvent, FeedbackEvent)
+
+
+def event_of(kind: type[E], request_id: str, overrides: dict[str, Any]) -> E:
+    """A valid event of ``kind`` (session sess-1), with ``overrides`` (``None`` removes a field)."""
+    event_type = {QueryEvent: "query", ResponseEvent: "response", FeedbackEvent: "feedback"}[kind]
+    data = {
+        "schemaVersion": 1,
+        "eventType": event_type,
+        "requestId": request_id,
+        "sessionId": "sess-1",
+        **DEFAULTS[event_type],
         **overrides,
     }
-    event = parse_event(data)
-    assert isinstance(event, ResponseEvent)
+    event = parse_event({key: value for key, value in data.items() if value is not None})
+    assert isinstance(event, kind)
     return event
 
 
+def query_event(request_id: str = "req-1", **overrides: Any) -> QueryEvent:
+    return event_of(QueryEvent, request_id, overrides)
+
+
+def response_event(request_id: str = "req-1", **overrides: Any) -> ResponseEvent:
+    return event_of(ResponseEvent, request_id, overrides)
+
+
+def feedback_event(request_id: str = "req-1", **overrides: Any) -> FeedbackEvent:
+    return event_of(FeedbackEvent, request_id, overrides)
+
+
 def sqs_record(
-    body: str | QueryEvent | ResponseEvent,
+    body: str | QueryEvent | ResponseEvent | FeedbackEvent,
     *,
     group: str = "sess-1",
     message_id: str | None = None,
@@ -150,7 +156,11 @@ class Aws:
 
     def parked(self) -> dict[str, dict[str, Any]]:
         items = self.dynamodb.scan(TableName=self.names.interim_table, ConsistentRead=True)
-        return {item["requestId"]["S"]: item for item in items["Items"]}
+        return {
+            item["requestId"]["S"]: item
+            for item in items["Items"]
+            if not dead_letters.is_note_key(item["requestId"]["S"])
+        }
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Every message of the dead-letter queue (consumed: FIFO groups block while in flight)."""
@@ -188,8 +198,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def store(aws: Aws) -> CorrelationStore:
-    return CorrelationStore(
+def store(aws: Aws) -> Repository:
+    return Repository(
         aws.dynamodb,
         analytics_table=aws.names.analytics_table,
         interim_table=aws.names.interim_table,
@@ -197,13 +207,15 @@ def store(aws: Aws) -> CorrelationStore:
 
 
 @pytest.fixture
-def correlator(aws: Aws, clock: FakeClock) -> Correlator:
-    return build_correlator(aws.settings(), dynamodb=aws.dynamodb, clock=clock)
+def metrics() -> RecordingMetrics:
+    return RecordingMetrics()
 
 
 @pytest.fixture
-def metrics() -> RecordingMetrics:
-    return RecordingMetrics()
+def correlator(aws: Aws, clock: FakeClock, metrics: RecordingMetrics) -> Correlator:
+    return build_correlator(
+        aws.settings(), dynamodb=aws.dynamodb, sqs=aws.sqs, metrics=metrics, clock=clock
+    )
 
 
 def make_logger(level: str = "WARNING", handler: logging.Handler | None = None) -> Logger:

@@ -9,10 +9,10 @@ import pytest
 from analytics_contract.storage import to_attribute_values
 from cv_analytics.dev.ttl import TTL_USER_IDENTITY, expire_items, remove_record
 from processor import metrics as names
-from processor.correlator import Correlator
+from processor.correlator import Correlator, Request
 from processor.expiry import ExpiryProcessor
 from processor.records import complete_record, orphan_record, unanswered_record
-from processor.store import CorrelationStore
+from processor.repository import Repository
 from tests.unit.processor.conftest import (
     BASE_TS,
     NOW_MS,
@@ -33,7 +33,7 @@ def expiry(correlator: Correlator, metrics: RecordingMetrics) -> ExpiryProcessor
 
 
 def park(correlator: Correlator, request_id: str = "req-1") -> None:
-    correlator.response(response_event(request_id), redelivered=False)
+    correlator.process(Request(request_id, response=response_event(request_id)))
 
 
 def test_a_response_whose_query_never_came_is_recorded_as_orphaned(
@@ -64,15 +64,15 @@ def test_parks_inside_their_window_are_left_alone(
 
 def test_a_stale_park_of_a_complete_record_is_discarded(
     aws: Aws,
-    store: CorrelationStore,
+    store: Repository,
     correlator: Correlator,
     expiry: ExpiryProcessor,
     metrics: RecordingMetrics,
 ) -> None:
     # A park left behind: the question was completed from another copy of the response.
-    store.park(response_event(matchScore=1.0), expires_at=AFTER_WINDOW - 1, now_ms=NOW_MS)
+    store.park("req-1", response=response_event(), expires_at=AFTER_WINDOW - 1, now_ms=NOW_MS)
     complete = complete_record(query_event(), response_event(), now_ms=NOW_MS, ttl_days=90)
-    store.insert(complete)
+    store.create(complete)
     expire_items(aws.dynamodb, aws.names.interim_table, expiry.handle, now=AFTER_WINDOW)
     assert aws.records() == {"req-1": complete}
     assert aws.parked() == {}
@@ -80,15 +80,15 @@ def test_a_stale_park_of_a_complete_record_is_discarded(
 
 
 def test_a_query_that_landed_but_missed_the_park_is_completed(
-    aws: Aws, store: CorrelationStore, correlator: Correlator, expiry: ExpiryProcessor
+    aws: Aws, store: Repository, correlator: Correlator, expiry: ExpiryProcessor
 ) -> None:
     park(correlator)
     # The query's record is there but its interim check never happened (e.g. TTL deleted the
     # park between the query's put and its get).
-    store.insert(unanswered_record(query_event(), now_ms=NOW_MS, ttl_days=90))
+    store.create(unanswered_record(query_event(), now_ms=NOW_MS, ttl_days=90))
     expire_items(aws.dynamodb, aws.names.interim_table, expiry.handle, now=AFTER_WINDOW)
     record = aws.records()["req-1"]
-    assert (record.status, record.processing_time_ms, record.week) == (
+    assert (record.status, record.elapsed_ms, record.week) == (
         "answered",
         1_500,
         "2025-W46",
@@ -100,7 +100,7 @@ def test_the_orphan_is_completed_if_its_query_arrives_after_all(
 ) -> None:
     park(correlator)
     expire_items(aws.dynamodb, aws.names.interim_table, expiry.handle, now=AFTER_WINDOW)
-    correlator.query(query_event(), redelivered=False)
+    correlator.process(Request("req-1", query=query_event()))
     record = aws.records()["req-1"]
     assert (record.status, record.query, record.timestamp) == (
         "answered",
@@ -153,15 +153,16 @@ def test_an_unreadable_park_is_reported_and_skipped(
 
 
 def test_a_failing_record_is_reported_by_sequence_number(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
-    from tests.unit.processor.store_doubles import FailingStore
+    from tests.support.store_doubles import FailingStore, KeptEvidence
 
     failing = Correlator(
         FailingStore(store, {"a"}),
         correlation_window_seconds=WINDOW,
         record_ttl_days=90,
         clock=lambda: NOW_MS,
+        evidence=KeptEvidence(),
     )
     expiry = ExpiryProcessor(failing, logger=make_logger(), metrics=metrics)
     records = [stream_record(parked_item("a")), stream_record(parked_item("b"))]
@@ -173,7 +174,7 @@ def test_a_failing_record_is_reported_by_sequence_number(
 
 
 def test_the_local_ttl_retries_failed_records_then_gives_up(
-    aws: Aws, store: CorrelationStore, correlator: Correlator
+    aws: Aws, store: Repository, correlator: Correlator
 ) -> None:
     for request_id in ("a", "b"):
         park(correlator, request_id)

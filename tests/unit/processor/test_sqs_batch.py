@@ -11,11 +11,15 @@ from typing import Any
 import pytest
 
 from analytics_contract import MAX_QUERY_CHARS
+from analytics_contract.dead_letters import MAX_REASON_CHARS
 from processor import metrics as names
 from processor.correlator import Correlator
-from processor.quarantine import MAX_REASON_CHARS, Quarantine
+from processor.metrics import QualityMetrics
+from processor.quarantine import Quarantine
+from processor.redrive import QueueRedrive
+from processor.repository import Repository
 from processor.sqs_batch import EventProcessor
-from processor.store import CorrelationStore
+from tests.support.store_doubles import FailingStore, KeptEvidence, SpyStore
 from tests.unit.processor.conftest import (
     Aws,
     FakeClock,
@@ -27,7 +31,6 @@ from tests.unit.processor.conftest import (
     sqs_event,
     sqs_record,
 )
-from tests.unit.processor.store_doubles import FailingStore, SpyStore
 
 
 def processor_with(
@@ -38,15 +41,30 @@ def processor_with(
     dead_letter_queue_url: str | None = None,
     logger: Any = None,
 ) -> EventProcessor:
+    clock = FakeClock()
     return EventProcessor(
-        Correlator(store, correlation_window_seconds=86_400, record_ttl_days=90, clock=FakeClock()),
+        Correlator(
+            store,
+            correlation_window_seconds=86_400,
+            record_ttl_days=90,
+            clock=clock,
+            quality=QualityMetrics(metrics),
+            evidence=KeptEvidence(),
+        ),
         Quarantine(
             aws.sqs,
             dead_letter_queue_url or aws.resources.dead_letter_queue_url,
             clock=lambda: datetime(2025, 11, 13, 9, 0, tzinfo=UTC),
         ),
+        Repository(
+            aws.dynamodb,
+            analytics_table=aws.names.analytics_table,
+            interim_table=aws.names.interim_table,
+        ),
+        QueueRedrive(aws.sqs),
         logger=logger or make_logger(),
         metrics=metrics,
+        clock=clock,
     )
 
 
@@ -71,11 +89,15 @@ def test_a_batch_of_pairs_and_singles_is_processed_with_no_failures(
         names.QUESTIONS_CORRELATED: 1,
         names.RESPONSES_PARKED: 1,
         names.UNANSWERED_RECORDED: 1,
+        # Quality, once per event first recorded: two questions, one answer (1.5 s).
+        names.QUESTIONS: 2,
+        names.ANSWERS: 1,
+        names.PROCESSING_TIME: 1_500,
     }
 
 
 def test_a_same_batch_pair_writes_one_item_and_nothing_in_the_interim_table(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     spy = SpyStore(store)
     handler = processor_with(aws, spy, metrics)
@@ -83,12 +105,12 @@ def test_a_same_batch_pair_writes_one_item_and_nothing_in_the_interim_table(
         sqs_event(sqs_record(response_event("a")), sqs_record(query_event("a")))
     )
     assert response == {"batchItemFailures": []}
-    assert spy.calls == ["insert_or_complete"]
+    assert spy.calls == ["create"]
     assert aws.records()["a"].status == "answered"
 
 
 def test_duplicates_in_one_batch_are_counted_and_written_once(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     spy = SpyStore(store)
     handler = processor_with(aws, spy, metrics)
@@ -99,7 +121,7 @@ def test_duplicates_in_one_batch_are_counted_and_written_once(
         sqs_record(response_event("a")),
     )
     assert handler.handle(event) == {"batchItemFailures": []}
-    assert spy.calls == ["insert_or_complete"]
+    assert spy.calls == ["create"]
     assert metrics.counts[names.DUPLICATE_EVENTS] == 2
     assert metrics.counts[names.QUESTIONS_CORRELATED] == 1
 
@@ -124,7 +146,7 @@ def test_redelivering_a_processed_batch_changes_nothing(
 
 
 def test_a_failing_record_fails_the_rest_of_its_group_only(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     handler = processor_with(aws, FailingStore(store, {"a2"}), metrics)
     records = [
@@ -143,7 +165,7 @@ def test_a_failing_record_fails_the_rest_of_its_group_only(
 
 
 def test_on_its_last_receive_a_failing_record_is_quarantined_so_its_group_moves_on(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     """Every receive of a failing FIFO message counts against the later messages of its group
     that were received with it and skipped: a redrive would carry them to the DLQ as well."""
@@ -165,18 +187,32 @@ def test_on_its_last_receive_a_failing_record_is_quarantined_so_its_group_moves_
     assert metrics.counts[names.FAILED_EVENTS_QUARANTINED] == 1
 
 
-def test_before_its_last_receive_a_failing_record_is_retried_not_quarantined(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+def test_before_its_last_chance_a_failing_record_is_retried_not_quarantined(
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     handler = processor_with(aws, FailingStore(store, {"a2"}), metrics)
-    failing = sqs_record(query_event("a2"), group="A", receive_count=2)
-    healthy = sqs_record(query_event("b1"), group="B", receive_count=2)
+    failing = sqs_record(query_event("a2"), group="A", receive_count=1)
+    healthy = sqs_record(query_event("b1"), group="B", receive_count=1)
     assert failed_ids(handler.handle(sqs_event(failing, healthy))) == {failing["messageId"]}
     assert aws.dead_letters() == []
 
 
+def test_the_last_chance_is_one_receive_before_sqs_s_last_so_a_crash_has_a_spare(
+    aws: Aws, store: Repository, metrics: RecordingMetrics
+) -> None:
+    """maxReceiveCount 3 (the fallback here): receive 2 decides; receive 3 is only reached when
+    an invocation died on receive 2, and decides again before SQS's redrive could."""
+    handler = processor_with(aws, FailingStore(store, {"a2"}), metrics)
+    failing = sqs_record(query_event("a2"), group="A", receive_count=2)
+    healthy = sqs_record(query_event("a3"), group="A", receive_count=1)
+    assert failed_ids(handler.handle(sqs_event(failing, healthy))) == set()
+    [dead] = aws.dead_letters()
+    assert "receive 2 of 3" in dead["MessageAttributes"]["quarantineReason"]["StringValue"]
+    assert set(aws.records()) == {"a3"}
+
+
 def test_a_pair_failing_fails_both_of_its_events(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     handler = processor_with(aws, FailingStore(store, {"x"}), metrics)
     records = [
@@ -190,7 +226,7 @@ def test_a_pair_failing_fails_both_of_its_events(
 
 
 def test_when_every_record_fails_the_batch_is_reported_failed(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     handler = processor_with(aws, FailingStore(store, {"a"}), metrics)
     with pytest.raises(Exception, match="All records failed"):
@@ -277,7 +313,7 @@ def test_every_kind_of_invalid_message_is_quarantined_with_its_reason(
 
 
 def test_a_quarantined_message_redelivered_is_quarantined_once(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     handler = processor_with(aws, store, metrics)
     record = sqs_record("nope")
@@ -302,7 +338,7 @@ def test_a_long_reason_is_capped(aws: Aws, event_processor: EventProcessor) -> N
 
 
 def test_when_quarantine_fails_the_message_is_retried_and_others_go_on(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
+    aws: Aws, store: Repository, metrics: RecordingMetrics
 ) -> None:
     missing = aws.resources.dead_letter_queue_url.replace("-dlq.fifo", "-gone.fifo")
     handler = processor_with(aws, store, metrics, dead_letter_queue_url=missing)
@@ -329,11 +365,11 @@ def test_too_many_original_attributes_keep_the_quarantine_ones(
 # -- logs -------------------------------------------------------------------------------------
 
 
-def test_every_log_line_of_a_record_names_its_message_and_request(
-    aws: Aws, store: CorrelationStore, metrics: RecordingMetrics
-) -> None:
+def run_logged(
+    aws: Aws, store: Repository, metrics: RecordingMetrics, level: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     stream = io.StringIO()
-    logger = make_logger("DEBUG", logging.StreamHandler(stream))
+    logger = make_logger(level, logging.StreamHandler(stream))
     handler = processor_with(aws, FailingStore(store, {"boom"}), metrics, logger=logger)
     records = [
         sqs_record(query_event("a"), group="A"),
@@ -341,13 +377,33 @@ def test_every_log_line_of_a_record_names_its_message_and_request(
         sqs_record(query_event("boom"), group="C"),
     ]
     handler.handle(sqs_event(*records))
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    return records, [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_every_log_line_of_a_record_names_its_message_and_request(
+    aws: Aws, store: Repository, metrics: RecordingMetrics
+) -> None:
+    records, lines = run_logged(aws, store, metrics, "DEBUG")
     by_message: dict[str, list[dict[str, Any]]] = {record["messageId"]: [] for record in records}
     for line in lines:
-        assert line["messageId"] in by_message, line
-        by_message[line["messageId"]].append(line)
+        if "messageId" in line:
+            by_message[line["messageId"]].append(line)
     assert [line["requestId"] for line in by_message[records[0]["messageId"]]] == ["a"]
     assert by_message[records[1]["messageId"]][0]["level"] == "WARNING"
     failure = by_message[records[2]["messageId"]][0]
-    assert (failure["requestId"], failure["level"]) == ("boom", "ERROR")
+    assert (failure["requestId"], failure["level"]) == ("boom", "WARNING")
     assert "ProvisionedThroughputExceeded" in failure["exception"]
+
+
+def test_at_info_a_batch_logs_one_summary_that_traces_every_request(
+    aws: Aws, store: Repository, metrics: RecordingMetrics
+) -> None:
+    records, lines = run_logged(aws, store, metrics, "INFO")
+    assert not [line for line in lines if line["message"] == "message processed"]
+    [summary] = [line for line in lines if line["message"] == "batch processed"]
+    assert summary["level"] == "INFO"
+    assert summary["messages"] == 3
+    requests = summary["requests"]
+    assert requests["a"] == ["unanswered_recorded"]
+    assert requests["boom"] == ["retried: IncompleteError"]
+    assert requests[f"(invalid message {records[1]['messageId']})"] == ["quarantined"]

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from processor.config import ConfigurationError, ProcessorSettings, StoreSettings
+from analytics_contract.settings import ConfigurationError, EnvironmentSettings
+from processor.settings import ProcessorSettings, StoreSettings
 
 VALID = {
     "QUERY_EVENTS_TABLE": "cv-analytics-query-events",
@@ -62,9 +63,12 @@ def test_an_invalid_value_is_named_with_its_value(name: str, value: str) -> None
     assert f"{name}={value!r}" in str(raised.value)
 
 
-def test_the_expiry_function_does_not_need_the_dead_letter_queue() -> None:
-    environ = {key: value for key, value in VALID.items() if key != "DEAD_LETTER_QUEUE_URL"}
-    assert StoreSettings.from_environment(environ).query_events_table == VALID["QUERY_EVENTS_TABLE"]
+def test_the_settings_follow_the_one_convention_of_every_function() -> None:
+    assert issubclass(ProcessorSettings, EnvironmentSettings)
+    assert issubclass(StoreSettings, EnvironmentSettings)
+    # An empty value counts as unset, as for every function.
+    settings = ProcessorSettings.from_environment({**VALID, "RECORD_TTL_DAYS": ""})
+    assert settings.record_ttl_days == 90
 
 
 @pytest.fixture
@@ -86,4 +90,4 @@ def test_cold_start_fails_with_the_missing_variables(
     with pytest.raises(ConfigurationError, match="QUERY_EVENTS_TABLE is not set") as raised:
         importlib.import_module(module)
     assert "ANALYTICS_TABLE" not in str(raised.value)
-    assert ("DEAD_LETTER_QUEUE_URL is not set" in str(raised.value)) == (module == "processor.app")
+    assert "DEAD_LETTER_QUEUE_URL is not set" in str(raised.value)

@@ -6,58 +6,93 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from analytics_contract import AnalyticsRecord, ResponseEvent
-from processor.correlator import Store
-from processor.records import Completion
-from processor.store import WriteResult
+from analytics_contract import AnalyticsRecord, AnyEvent, Feedback, FeedbackEvent, ResponseEvent
+from processor.ports import Parked, ParkResult, ResponseTarget, Store, WriteResult
+from processor.records import QueryPart, ResponsePart
 
-WRITES = {"insert", "insert_or_complete", "replace_orphan", "complete", "park", "unpark"}
-READS = {"parked_response"}
+WRITES = {"create", "add_response", "add_query", "set_feedback", "park", "unpark"}
+READS = {"parked", "record"}
 
 
 class DelegatingStore:
-    """Calls ``around(name, call)`` for every store method, ``call`` doing the real work."""
+    """Calls ``around(name, call, request_id)`` for every store method, ``call`` doing the work."""
 
     def __init__(self, inner: Store) -> None:
         self.inner = inner
 
-    def around(self, name: str, call: Callable[[], Any]) -> Any:
+    def around(self, name: str, call: Callable[[], Any], request_id: str) -> Any:
         return call()
 
-    def insert(self, record: AnalyticsRecord) -> WriteResult:
-        result: WriteResult = self.around("insert", lambda: self.inner.insert(record))
-        return result
-
-    def insert_or_complete(self, record: AnalyticsRecord) -> WriteResult:
+    def create(self, record: AnalyticsRecord) -> WriteResult:
         result: WriteResult = self.around(
-            "insert_or_complete", lambda: self.inner.insert_or_complete(record)
+            "create", lambda: self.inner.create(record), record.request_id
         )
         return result
 
-    def replace_orphan(self, record: AnalyticsRecord) -> WriteResult:
+    def add_response(self, part: ResponsePart, *, to: ResponseTarget) -> WriteResult:
         result: WriteResult = self.around(
-            "replace_orphan", lambda: self.inner.replace_orphan(record)
+            "add_response", lambda: self.inner.add_response(part, to=to), part.request_id
         )
         return result
 
-    def complete(self, completion: Completion) -> WriteResult:
-        result: WriteResult = self.around("complete", lambda: self.inner.complete(completion))
+    def add_query(self, part: QueryPart) -> WriteResult:
+        result: WriteResult = self.around(
+            "add_query", lambda: self.inner.add_query(part), part.request_id
+        )
         return result
 
-    def park(self, response: ResponseEvent, *, expires_at: int, now_ms: int) -> bool:
-        parked: bool = self.around(
-            "park", lambda: self.inner.park(response, expires_at=expires_at, now_ms=now_ms)
+    def set_feedback(self, request_id: str, feedback: Feedback) -> WriteResult:
+        result: WriteResult = self.around(
+            "set_feedback", lambda: self.inner.set_feedback(request_id, feedback), request_id
         )
-        return parked
+        return result
 
-    def parked_response(self, request_id: str) -> ResponseEvent | None:
-        response: ResponseEvent | None = self.around(
-            "parked_response", lambda: self.inner.parked_response(request_id)
+    def record(self, request_id: str) -> AnalyticsRecord | None:
+        found: AnalyticsRecord | None = self.around(
+            "record", lambda: self.inner.record(request_id), request_id
         )
-        return response
+        return found
+
+    def park(
+        self,
+        request_id: str,
+        *,
+        response: ResponseEvent | None = None,
+        feedback: FeedbackEvent | None = None,
+        expires_at: int,
+        now_ms: int,
+    ) -> ParkResult:
+        result: ParkResult = self.around(
+            "park",
+            lambda: self.inner.park(
+                request_id,
+                response=response,
+                feedback=feedback,
+                expires_at=expires_at,
+                now_ms=now_ms,
+            ),
+            request_id,
+        )
+        return result
+
+    def parked(self, request_id: str) -> Parked | None:
+        found: Parked | None = self.around(
+            "parked", lambda: self.inner.parked(request_id), request_id
+        )
+        return found
 
     def unpark(self, request_id: str) -> None:
-        self.around("unpark", lambda: self.inner.unpark(request_id))
+        self.around("unpark", lambda: self.inner.unpark(request_id), request_id)
+
+
+class KeptEvidence:
+    """An :class:`processor.ports.Evidence` that keeps what it is given, for the test to read."""
+
+    def __init__(self) -> None:
+        self.kept: list[tuple[AnyEvent, str]] = []
+
+    def keep(self, event: AnyEvent, reason: str) -> None:
+        self.kept.append((event, reason))
 
 
 class SpyStore(DelegatingStore):
@@ -65,7 +100,7 @@ class SpyStore(DelegatingStore):
         super().__init__(inner)
         self.calls: list[str] = []
 
-    def around(self, name: str, call: Callable[[], Any]) -> Any:
+    def around(self, name: str, call: Callable[[], Any], request_id: str) -> Any:
         self.calls.append(name)
         return call()
 
@@ -87,7 +122,7 @@ class CrashingStore(DelegatingStore):
         self.calls = 0
         self.crashed = False
 
-    def around(self, name: str, call: Callable[[], Any]) -> Any:
+    def around(self, name: str, call: Callable[[], Any], request_id: str) -> Any:
         result = call()
         self.calls += 1
         if not self.crashed and self.calls == self.crash_after:
@@ -97,27 +132,16 @@ class CrashingStore(DelegatingStore):
 
 
 class FailingStore(DelegatingStore):
-    """Raises on any call about one of ``request_ids`` (a throttled or broken table)."""
+    """Raises on any write about one of ``request_ids`` (a throttled or broken table)."""
 
     def __init__(self, inner: Store, request_ids: set[str]) -> None:
         super().__init__(inner)
         self.request_ids = request_ids
 
-    def insert(self, record: AnalyticsRecord) -> WriteResult:
-        self._check(record.request_id)
-        return super().insert(record)
-
-    def insert_or_complete(self, record: AnalyticsRecord) -> WriteResult:
-        self._check(record.request_id)
-        return super().insert_or_complete(record)
-
-    def complete(self, completion: Completion) -> WriteResult:
-        self._check(completion.request_id)
-        return super().complete(completion)
-
-    def _check(self, request_id: str) -> None:
-        if request_id in self.request_ids:
+    def around(self, name: str, call: Callable[[], Any], request_id: str) -> Any:
+        if name in WRITES and request_id in self.request_ids:
             raise RuntimeError(f"ProvisionedThroughputExceeded for {request_id}")
+        return call()
 
 
 class Turnstile:
@@ -168,7 +192,7 @@ class ScheduledStore(DelegatingStore):
         self.turnstile = turnstile
         self.me = me
 
-    def around(self, name: str, call: Callable[[], Any]) -> Any:
+    def around(self, name: str, call: Callable[[], Any], request_id: str) -> Any:
         self.turnstile.wait_turn(self.me)
         try:
             return call()
