@@ -18,9 +18,9 @@ import tracemalloc
 from collections.abc import Iterator
 
 from analytics_contract.records import AnalyticsRecord
-from bench.sample_week import generate_week, to_item
+from analytics_contract.storage import record_from_item, record_to_item
+from bench.sample_week import generate_week
 from reporter.aggregate import WeekAggregator, WeekFigures, aggregate_week
-from reporter.repository import record_from_item
 
 WEEK = "2025-W46"
 SIZES = (10_000, 100_000)
@@ -30,7 +30,7 @@ CHUNK = 10_000
 
 def records(size: int) -> Iterator[AnalyticsRecord]:
     for record in generate_week(WEEK, questions=size, seed=size):
-        yield record_from_item(to_item(record))
+        yield record_from_item(record_to_item(record))
 
 
 def total_seconds(size: int) -> float:

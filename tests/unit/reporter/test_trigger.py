@@ -42,9 +42,15 @@ def test_a_manual_event_reports_the_given_week() -> None:
         ({"weekId": "2025-W53"}, "ISO year 2025 has no week 53"),
         ({"weekId": 202546}, "weekId"),
         ({"weekId": "2025-W46", "extra": 1}, "extra"),
-        ({}, "expected an EventBridge scheduled event"),
+        ({}, "empty; expected a scheduled event"),
+        ({"key1": "value1", "key2": "value2"}, "detail-type: Field required"),
+        ({"weekId": "2025-W46", "force": "yes"}, "force: Input should be a valid boolean"),
+        ([1, 2], "expected a JSON object, got list"),
         ({**scheduled("2025-11-17T07:00:00Z"), "time": "yesterday"}, "time"),
-        ({**scheduled("2025-11-17T07:00:00Z"), "detail-type": "Object Created"}, "Scheduled Event"),
+        (
+            {**scheduled("2025-11-17T07:00:00Z"), "detail-type": "Object Created"},
+            "detail-type: Input should be 'Scheduled Event'",
+        ),
     ],
 )
 def test_an_unexpected_event_is_refused_with_a_clear_message(
