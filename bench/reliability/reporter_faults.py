@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 from moto import mock_aws
 from moto.backends import get_backend
@@ -106,13 +106,13 @@ def _error_response(code: str, status: int, service: str) -> AWSResponse:
         if service == "dynamodb"
         else f'{{"message": "injected {code}"}}'
     )
+    headers = HTTPHeaders()
+    headers["x-amzn-ErrorType"] = code
+    headers["Content-Type"] = "application/json"
     response = AWSResponse(
-        url="https://injected.invalid",
-        status_code=status,
-        headers={"x-amzn-ErrorType": code, "Content-Type": "application/json"},
-        raw=None,
+        url="https://injected.invalid", status_code=status, headers=headers, raw=None
     )
-    response._content = body.encode()
+    response._content = body.encode()  # type: ignore[attr-defined]
     return response
 
 
