@@ -220,7 +220,7 @@ def build(fault: Fault | None = None) -> Any:
         dynamodb=dynamodb,
         ses=ses,
     )
-    reporter.mailer._sleep = lambda _seconds: None
+    reporter.mailer._sleep = lambda _seconds: None  # type: ignore[attr-defined]
     return reporter
 
 
