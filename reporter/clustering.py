@@ -17,10 +17,14 @@ French?" are two. A question is reduced to the set of its meaningful words (its 
    "remote" share a stem), and the key is their *set*, so word order does not matter.
 
 Questions with the same key are one cluster. A key also joins a cluster whose representative
-(its most asked key) is the same set plus or minus one word, when the smaller set has at least
-three words, or at least two and the extra word is a weak one (a question word, or "much",
-"before", "ever", "kind", "fully", ...): "Python experience?" joins "What is your experience with Python?", while "Do you work
-remotely?" stays apart from "Are you open to remote work?". Clusters are built most asked first,
+(its most asked key) is the same set plus or minus one word, when the smaller set has three
+words, or two and the extra word is a *weak* one (a question word, "much", "before", "ever",
+"kind", "fully", ...); or has the same *core* (the key without weak words) of at least two words;
+or a core one word larger or smaller when the smaller core has at least three. "Python
+experience?" joins "What is your experience with Python?", "What kind of degree do you have?"
+joins "What degree do you have?", while "Do you work remotely?" stays apart from "Are you open
+to remote work?" (two-word cores differing by "open") and "Where did you study?" from "What did
+you study?". Clusters are built most asked first,
 so a representative is always the most common form.
 
 Cost: linear in the number of distinct wordings for the keys and the joining (hash look-ups);
@@ -46,7 +50,6 @@ from rapidfuzz.distance import OSA
 _FILLER_PHRASES = (
     "do you mind me asking",
     "i would like to know",
-    "i d like to know",
     "i want to know",
     "i was wondering",
     "just wondering",
@@ -240,21 +243,13 @@ _WEAK_WORDS = frozenset(
         "prefer",
     ]
 )
-_CONTRACTIONS = (
-    (re.compile(r"\b(\w+)'s\b"), r"\1 is"),
-    (re.compile(r"\b(\w+)'re\b"), r"\1 are"),
-    (re.compile(r"\b(\w+)'ve\b"), r"\1 have"),
-    (re.compile(r"\b(\w+)'d\b"), r"\1 would"),
-    (re.compile(r"\b(\w+)'ll\b"), r"\1 will"),
-    (re.compile(r"\b(\w+)n't\b"), r"\1 not"),
-    (re.compile(r"\bi'm\b"), "i am"),
-)
+_CONTRACTION = re.compile(r"\b(\w+)'(s|re|ve|d|ll|m)\b|\b(\w+)n't\b")
+_EXPANDED = {"s": "is", "re": "are", "ve": "have", "d": "would", "ll": "will", "m": "am"}
 _NON_WORD = re.compile(r"[^\w]+")
-_FILLER = re.compile(
-    r"\b(?:"
-    + "|".join(re.escape(p) for p in sorted(_FILLER_PHRASES, key=len, reverse=True))
-    + r")\b"
-)
+# Filler phrases by their first word, longest first: matched on the word list, not by a regex.
+_PHRASES: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+for _phrase in sorted(_FILLER_PHRASES, key=len, reverse=True):
+    _PHRASES[_phrase.split()[0]].append(tuple(_phrase.split()))
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -270,16 +265,29 @@ _WEAK_STEMS = frozenset(_stem(word) for word in _WEAK_WORDS)
 def words(text: str) -> list[str]:
     """The meaningful words of a question, lower case, before typo correction and stemming."""
     folded = unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
-    for pattern, replacement in _CONTRACTIONS:
-        folded = pattern.sub(replacement, folded)
-    folded = _NON_WORD.sub(" ", folded.replace("'", " "))
-    folded = _FILLER.sub(" ", folded)
+    if "'" in folded:
+        folded = _CONTRACTION.sub(_expand, folded)
+    tokens = _NON_WORD.sub(" ", folded).split()
     kept = []
-    for word in folded.split():
-        word = _CANONICAL.get(word, word)
-        if word not in _FILLER_WORDS and word not in _FUNCTION_WORDS:
-            kept.append(word)
+    index = 0
+    while index < len(tokens):
+        word = tokens[index]
+        for phrase in _PHRASES.get(word, ()):
+            if tuple(tokens[index : index + len(phrase)]) == phrase:
+                index += len(phrase)
+                break
+        else:
+            index += 1
+            word = _CANONICAL.get(word, word)
+            if word not in _FILLER_WORDS and word not in _FUNCTION_WORDS:
+                kept.append(word)
     return kept
+
+
+def _expand(match: re.Match[str]) -> str:
+    if match.group(3) is not None:
+        return f"{match.group(3)} not"
+    return f"{match.group(1)} {_EXPANDED[match.group(2)]}"
 
 
 #: A word is only corrected towards one asked at least this many times more often: a misspelling
@@ -358,17 +366,42 @@ class Cluster:
         return min(self.wordings, key=lambda w: (-self.wordings[w], w))
 
 
+_CLOSERS = frozenset(
+    ["thanks", "thank", "you", "thx", "ty", "cheers", "please", "pls", "plz", "ta"]
+)
+
+
 def _fallback_key(text: str) -> Key:
-    """A question made only of filler ("hello", "thanks!") is its own normalised text."""
-    return frozenset({"\u2400" + " ".join(_NON_WORD.sub(" ", text.casefold()).split())})
+    """A question made only of filler ("hello", "Hello, thanks!") is keyed by its words less the
+    thanks and pleases ("hello"), else by all of them."""
+    tokens = _NON_WORD.sub(" ", text.casefold()).split()
+    kept = sorted(set(tokens) - _CLOSERS) or sorted(set(tokens))
+    return frozenset({"\u2400" + " ".join(kept)})
 
 
-def _joinable(smaller: Key, larger: Key) -> bool:
-    if len(larger) != len(smaller) + 1 or not smaller < larger:
-        return False
-    if len(smaller) >= 3:
+#: A key's *core*: its words without the weak ones.
+def _core(key: Key) -> Key:
+    return key - _WEAK_STEMS
+
+
+def _one_more(smaller: Key, larger: Key) -> bool:
+    return len(larger) == len(smaller) + 1 and smaller < larger
+
+
+def _joinable(first: Key, second: Key) -> bool:
+    """Same question: one key is the other plus one word (when the smaller has three words, or
+    two and the extra one is weak); or the same core of at least two words (weak words aside);
+    or cores that differ by one extra word when the smaller has at least three."""
+    smaller, larger = (first, second) if len(first) <= len(second) else (second, first)
+    if _one_more(smaller, larger) and (
+        len(smaller) >= 3 or (len(smaller) == 2 and not (larger - smaller) - _WEAK_STEMS)
+    ):
         return True
-    return len(smaller) >= 2 and next(iter(larger - smaller)) in _WEAK_STEMS
+    a, b = _core(first), _core(second)
+    if a == b:
+        return len(a) >= 2
+    small, large = (a, b) if len(a) < len(b) else (b, a)
+    return len(small) >= 3 and _one_more(small, large)
 
 
 class QuestionClusters:
@@ -381,8 +414,12 @@ class QuestionClusters:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self._vocabulary = vocabulary
         self.clusters: list[Cluster] = []
+        # Clusters by their representative's key and core, and each less one word (the reduced
+        # sets by their hash only, to keep memory down: a candidate is checked by _joinable).
         self._by_key: dict[Key, Cluster] = {}
-        self._by_reduced: dict[Key, list[Cluster]] = defaultdict(list)
+        self._by_key_reduced: dict[int, list[Cluster]] = defaultdict(list)
+        self._by_core: dict[Key, list[Cluster]] = defaultdict(list)
+        self._by_reduced: dict[int, list[Cluster]] = defaultdict(list)
         self._placed: dict[Key, Cluster] = {}  # every key placed, representative or joined
         self._wording: dict[str, Cluster] = {}
 
@@ -413,17 +450,19 @@ class QuestionClusters:
         return stems or _fallback_key(wording)
 
     def _candidates(self, key: Key) -> list[Cluster]:
-        found = list(self._by_reduced.get(key, ()))  # clusters one word larger
-        if len(key) >= 2:
-            for word in key:  # clusters one word smaller
+        found = list(self._by_key_reduced.get(hash(key), ()))  # a key one word larger
+        if len(key) >= 3:
+            for word in key:  # a key one word smaller
                 smaller = self._by_key.get(key - {word})
                 if smaller is not None:
                     found.append(smaller)
-        return [
-            cluster
-            for cluster in found
-            if _joinable(cluster.key, key) or _joinable(key, cluster.key)
-        ]
+        core = _core(key)
+        found.extend(self._by_core.get(core, ()))  # the same core
+        found.extend(self._by_reduced.get(hash(core), ()))  # a core one word larger
+        if len(core) >= 4:
+            for word in core:  # a core one word smaller
+                found.extend(self._by_core.get(core - {word}, ()))
+        return [cluster for cluster in found if _joinable(cluster.key, key)]
 
     def _place(self, key: Key, wordings: dict[str, int]) -> None:
         cluster = self._placed.get(key)
@@ -435,8 +474,14 @@ class QuestionClusters:
                 cluster = Cluster(key)
                 self.clusters.append(cluster)
                 self._by_key[key] = cluster
-                for word in key:
-                    self._by_reduced[key - {word}].append(cluster)
+                if len(key) >= 3:
+                    for word in key:
+                        self._by_key_reduced[hash(key - {word})].append(cluster)
+                core = _core(key)
+                self._by_core[core].append(cluster)
+                if len(core) >= 4:
+                    for word in core:
+                        self._by_reduced[hash(core - {word})].append(cluster)
         self._placed[key] = cluster
         for wording, times in wordings.items():
             cluster.wordings[wording] = cluster.wordings.get(wording, 0) + times

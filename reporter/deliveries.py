@@ -48,6 +48,17 @@ KEEP_SECONDS = 100 * 86_400
 _UNCERTAIN = "uncertain"
 
 
+def table_definition(name: str) -> dict[str, Any]:
+    """``create_table`` arguments of the delivery log as ``reporter_infra/idempotency.tf`` makes
+    it (for tests and local stacks; TTL on ``expiration`` is set by Terraform)."""
+    return {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def _week(week_id: str) -> dict[str, str]:
     return {"weekId": week_id}
 

@@ -61,7 +61,8 @@ def display_text(text: str, limit: int = DISPLAY_CHARS) -> str:
 def _tidiness(text: str) -> tuple[bool, bool, bool]:
     """How presentable a form of a wording is: capitalised, ends with "?", not shouting."""
     text = text.strip()
-    return (text[:1].isupper(), text.endswith("?") and not text.endswith(" ?"), not text.isupper())
+    one_question_mark = text.endswith("?") and not text.endswith(("??", " ?"))
+    return (text[:1].isupper(), one_question_mark, not text.isupper())
 
 
 @dataclass

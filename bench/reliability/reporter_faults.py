@@ -35,6 +35,7 @@ from moto.backends import get_backend
 from moto.core.models import DEFAULT_ACCOUNT_ID, botocore_stubber
 
 from bench.reliability import Section
+from reporter.deliveries import table_definition
 
 REGION = "eu-west-2"
 TABLE = "faults-analytics"
@@ -66,16 +67,6 @@ SITES: dict[str, tuple[str, str, str | None]] = {
     "log DeleteItem": ("dynamodb", "DeleteItem", IDEMPOTENCY),
 }
 KINDS = ("transient", "persistent", "crash after success", "throttling")
-
-
-def idempotency_table_definition(name: str) -> dict[str, Any]:
-    """The delivery log's table as ``reporter_infra/idempotency.tf`` creates it."""
-    return {
-        "TableName": name,
-        "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-        "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
-        "BillingMode": "PAY_PER_REQUEST",
-    }
 
 
 def sent_emails() -> int:
@@ -183,7 +174,7 @@ def environment() -> Iterator[None]:
             from cv_analytics.local.resources import analytics_table_definition
 
             dynamodb.create_table(**analytics_table_definition(TABLE))
-            dynamodb.create_table(**idempotency_table_definition(IDEMPOTENCY))
+            dynamodb.create_table(**table_definition(IDEMPOTENCY))
             boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity=SENDER)
             yield
     finally:

@@ -32,7 +32,7 @@ def key(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def week() -> tuple[list[AnalyticsRecord], WeekFigures]:
-    records = list(generate_week(WEEK, questions=4_000, seed=7, orphan_rate=0.01))
+    records = list(generate_week(WEEK, questions=4_000, seed=7, orphan_rate=0.01, variety=False))
     return records, aggregate_week(WEEK, iter(records))
 
 
