@@ -146,13 +146,20 @@ def _cell(metric: str, value: MetricValue, options: ReportOptions, money: bool) 
     )
 
 
-def _text_lines(comparisons: list[ArmComparison], options: ReportOptions, money: bool) -> list[str]:
+def _measured(comparisons: list[ArmComparison]) -> list[str]:
+    """The metrics some arm has a value for (no feedback this week: no feedback row)."""
+    return [m for m in METRICS if any(c.metrics[m].value is not None for c in comparisons)]
+
+
+def _text_lines(
+    comparisons: list[ArmComparison], metrics: list[str], options: ReportOptions, money: bool
+) -> list[str]:
     lines = []
     for comparison in comparisons:
         arm = comparison.arm
         title = f"{arm.label}{' (baseline)' if comparison.is_baseline else ''}"
         lines.append(f"{title}: {plural(arm.questions, 'question')}")
-        for metric in METRICS:
+        for metric in metrics:
             cell = _cell(metric, comparison.metrics[metric], options, money)
             label = _LABELS[metric] if metric != "cost" or money else "Tokens per question"
             marker = {"significant": "  * significant", "not significant": "  not significant",
@@ -167,12 +174,13 @@ def comparison_view(figures: WeekFigures, options: ReportOptions) -> ComparisonV
         return None
     money = comparisons[0].arm.cost_is_money
     shown = comparisons[:ARMS_SHOWN]
+    metrics = _measured(comparisons)
     rows = [
         ComparisonRow(
             label=_LABELS[metric] if metric != "cost" or money else "Tokens per question",
             cells=[_cell(metric, c.metrics[metric], options, money) for c in shown],
         )
-        for metric in METRICS
+        for metric in metrics
     ]
     return ComparisonView(
         arms=[
@@ -183,7 +191,7 @@ def comparison_view(figures: WeekFigures, options: ReportOptions) -> ComparisonV
             for c in shown
         ],
         rows=rows,
-        text_lines=_text_lines(comparisons, options, money),
+        text_lines=_text_lines(comparisons, metrics, options, money),
         note=(
             "Each model and prompt variant against the baseline (the one that answered most). "
             "Significant: a difference unlikely to be chance (p < 0.05 after Holm's correction; "
