@@ -64,7 +64,7 @@ SITES: dict[str, tuple[str, str, str | None]] = {
     "log PutItem": ("dynamodb", "PutItem", IDEMPOTENCY),
     "log GetItem": ("dynamodb", "GetItem", IDEMPOTENCY),
     "log UpdateItem": ("dynamodb", "UpdateItem", IDEMPOTENCY),
-    "log DeleteItem": ("dynamodb", "DeleteItem", IDEMPOTENCY),
+    "log DeleteItem (SES refuses once)": ("dynamodb", "DeleteItem", IDEMPOTENCY),
 }
 KINDS = ("transient", "persistent", "crash after success", "throttling")
 
@@ -138,6 +138,8 @@ class Injector:
             answer: AWSResponse | None = botocore_stubber(event_name, request, **kwargs)
             return answer
         fault.seen += 1
+        if fault.kind == "rejected":
+            return _error_response("MessageRejected", 400, fault.service)
         if fault.kind == "throttling":
             code = (
                 "ThrottlingException" if fault.service == "dynamodb" else "TooManyRequestsException"
@@ -185,8 +187,8 @@ def environment() -> Iterator[None]:
                 os.environ[key] = value
 
 
-def build(fault: Fault | None = None) -> Any:
-    """The reporter as the Lambda builds it, with its clients' fault attached."""
+def build(fault: Fault | None = None, *also: Fault) -> Any:
+    """The reporter as the Lambda builds it, with its clients' faults attached."""
     from aws_lambda_powertools import Logger, Metrics
 
     from reporter.settings import ReporterSettings
@@ -194,8 +196,9 @@ def build(fault: Fault | None = None) -> Any:
 
     dynamodb = boto3.client("dynamodb", region_name=REGION, config=DYNAMODB_CONFIG)
     ses = boto3.client("sesv2", region_name=REGION, config=SES_CONFIG)
-    if fault is not None:
-        Injector(fault).attach(ses if fault.service == "sesv2" else dynamodb)
+    for each in (fault, *also):
+        if each is not None:
+            Injector(each).attach(ses if each.service == "sesv2" else dynamodb)
     settings = ReporterSettings.from_environment(
         {
             "ANALYTICS_TABLE": TABLE,
@@ -232,7 +235,11 @@ def run_fault(site: str, kind: str) -> Outcome:
     times = None if kind == "persistent" else 2 if kind == "throttling" else 1
     with environment():
         fault = Fault(service, operation, table, kind, times)
-        reporter = build(fault)
+        # The log deletes a week's record only when the send was refused: make SES refuse once.
+        refused = (
+            [Fault("sesv2", "SendEmail", None, "rejected", 1)] if operation == "DeleteItem" else []
+        )
+        reporter = build(fault, *refused)
         outcome = Outcome(emails=0)
         invoke_async(reporter, outcome, SCHEDULED)
         outcome.emails = sent_emails()
