@@ -14,10 +14,13 @@ from typing import Any
 import boto3
 
 from analytics_contract.storage import WEEK_INDEX, WEEK_INDEX_ATTRIBUTES, WEEK_INDEX_KEYS
+from reporter.deliveries import table_definition as delivery_log_definition
 
 __all__ = ["WEEK_INDEX", "ResourceNames", "Resources", "create_all"]
 
 TTL_ATTRIBUTE = "expiresAt"
+#: Powertools Idempotency's expiry attribute (``reporter_infra/idempotency.tf`` sets TTL on it).
+DELIVERY_LOG_TTL_ATTRIBUTE = "expiration"
 MAX_RECEIVE_COUNT = 3
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 # The contract keeps every event far below it; Terraform's provider caps it at 256 KiB too.
@@ -48,6 +51,11 @@ class ResourceNames:
     @property
     def analytics_table(self) -> str:
         return f"{self.prefix}-analytics"
+
+    @property
+    def delivery_log_table(self) -> str:
+        """The reporter's delivery log (``reporter_infra/idempotency.tf`` names it the same)."""
+        return f"{self.prefix}-reporter-idempotency"
 
 
 @dataclass(frozen=True)
@@ -108,6 +116,11 @@ def create_tables(dynamodb: Any, names: ResourceNames) -> None:
             TableName=definition["TableName"],
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
+    dynamodb.create_table(**delivery_log_definition(names.delivery_log_table))
+    dynamodb.update_time_to_live(
+        TableName=names.delivery_log_table,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": DELIVERY_LOG_TTL_ATTRIBUTE},
+    )
 
 
 def create_queues(sqs: Any, names: ResourceNames) -> tuple[str, str, str, str]:

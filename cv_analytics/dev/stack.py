@@ -62,6 +62,8 @@ class StackResources:
     #: The weekly schedule, when ``reporter_infra`` was applied (Terraform provisioner only).
     schedule_rule_arn: str | None = None
     schedule_target_arn: str | None = None
+    #: The reporter's delivery log (one item per week sent); unset, every invocation sends.
+    delivery_log_table: str | None = None
 
     def rule_arn(self, account_id: str = "123456789012") -> str:
         """The weekly rule's ARN (as ``reporter_infra`` names it, when it was not applied)."""
@@ -84,6 +86,7 @@ class StackResources:
             "WEEK_INDEX_NAME": WEEK_INDEX,
             "REPORT_SENDER": self.sender,
             "REPORT_RECIPIENTS": ",".join(self.recipients),
+            **({"IDEMPOTENCY_TABLE": self.delivery_log_table} if self.delivery_log_table else {}),
         }
 
     def cli_environment(self) -> dict[str, str]:
@@ -155,6 +158,7 @@ def _provision_boto3(aws: LocalAws, names: ResourceNames) -> StackResources:
         dead_letter_queue_url=created.dead_letter_queue_url,
         interim_table=names.interim_table,
         analytics_table=names.analytics_table,
+        delivery_log_table=names.delivery_log_table,
     )
 
 
@@ -236,6 +240,7 @@ def _provision_terraform(
         analytics_table=str(outputs["analytics_table_name"]),
         schedule_rule_arn=str(outputs["schedule_rule_arn"]),
         schedule_target_arn=str(outputs["schedule_target_arn"]),
+        delivery_log_table=str(outputs["idempotency_table_name"]),
     )
 
 

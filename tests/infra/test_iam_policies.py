@@ -102,6 +102,16 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("reporter", "alerts_topic"): {"CloudWatchAlarmsPublish": {"sns:Publish"}},
+    # reporter/deliveries.py through Powertools' DynamoDBPersistenceLayer: put (in progress),
+    # get (an existing week), update (sent), delete (a refused send, a forced resend).
+    ("reporter", "reporter_idempotency"): {
+        "DeliveryLog": {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
+    },
 }
 
 
