@@ -14,6 +14,7 @@ from edge_client.buffer import ClientStats
 from edge_client.client import ENV_DISABLED, ENV_QUEUE_URL, EdgeClient
 from edge_client.config import Settings
 from edge_client.failures import DeliveryFailure
+from edge_client.pii import PiiMatch, find_pii, redact_personal_data
 from edge_client.redaction import (
     Redactor,
     redact_contact_details,
@@ -41,11 +42,14 @@ __all__ = [
     "InMemorySink",
     "Invocation",
     "OutgoingMessage",
+    "PiiMatch",
     "Redactor",
     "Settings",
     "Transport",
     "TransportError",
+    "find_pii",
     "redact_contact_details",
+    "redact_personal_data",
     "redact_pii",
     "text_redactor",
 ]
