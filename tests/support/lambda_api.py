@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 import uuid
@@ -45,7 +46,7 @@ HANG_GUARD = 60.0
 class InvocationRecord:
     request_id: str
     deadline_ms: int
-    invoked_at: float = 0.0  # the event handed to the runtime
+    invoked_at: float = 0.0  # the event sent to the runtime
     response_at: float | None = None  # the response posted: what the caller waits for
     frozen_at: float | None = None  # response posted, runtime and every extension waiting
     response: bytes = b""
@@ -77,6 +78,7 @@ class LambdaApiStandIn:
         self._runtime_event: InvocationRecord | None = None
         self.invocations: list[InvocationRecord] = []
         self._current: InvocationRecord | None = None
+        self._finished = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -87,7 +89,7 @@ class LambdaApiStandIn:
     def address(self) -> str:
         """What Lambda puts in ``AWS_LAMBDA_RUNTIME_API``."""
         host, port = self._server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def __enter__(self) -> LambdaApiStandIn:
         self._thread.start()
@@ -158,6 +160,12 @@ class LambdaApiStandIn:
             self._on_freeze(record)
         return record
 
+    def finish(self) -> None:
+        """No more invocations: the runtime's next ``next`` gets an error, and it stops."""
+        with self._changed:
+            self._finished = True
+            self._changed.notify_all()
+
     def wait_response(self, record: InvocationRecord, timeout: float) -> bool:
         """Wait until the runtime has posted ``record``'s response (or error)."""
         with self._changed:
@@ -175,6 +183,12 @@ class LambdaApiStandIn:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                # Headers and body are two writes: without this, Nagle's algorithm holds the body
+                # back for the client's delayed ACK (40 ms) on a kept-alive connection.
+                self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -268,11 +282,18 @@ class LambdaApiStandIn:
             self.init_done = True
             self._runtime_waiting = True
             self._changed.notify_all()
-            if not self._changed.wait_for(lambda: self._runtime_event is not None, HANG_GUARD * 10):
+            if not self._changed.wait_for(
+                lambda: self._runtime_event is not None or self._finished, HANG_GUARD * 10
+            ):
                 return 500, {"errorMessage": "no invocation"}, {}
+            if self._runtime_event is None:
+                return 500, {"errorMessage": "the stand-in has finished"}, {}
             record = self._runtime_event
             assert record is not None
             self._runtime_event = None
+            # Measured here, as the event leaves for the runtime: the stand-in's own threads
+            # (the extensions' INVOKE events go out at the same time) are not the function's time.
+            record.invoked_at = time.monotonic()
         return (
             200,
             {"question": "Has she used Terraform?"},
@@ -313,17 +334,23 @@ class LambdaContext:
 Handler = Callable[[Any, Any], Any]
 
 
-def _request(
-    address: str, method: str, path: str, body: bytes | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    host, _, port = address.rpartition(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=None)
-    try:
-        connection.request(method, path, body=body)
-        response = connection.getresponse()
+class _Connection:
+    """One kept-alive HTTP connection to the API, as the real runtime client keeps (curl in
+    ``awslambdaric``): no new connection, and no connect() releasing the GIL, per request."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self._connection = http.client.HTTPConnection(host, int(port), timeout=None)
+
+    def request(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        self._connection.request(method, path, body=body)
+        response = self._connection.getresponse()
         return response.status, dict(response.getheaders()), response.read()
-    finally:
-        connection.close()
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def run_runtime(
@@ -331,27 +358,29 @@ def run_runtime(
 ) -> None:
     """Play the runtime: ``init()`` during Init (returns the handler), then invoke it for ever.
 
-    Runs until ``stop`` is set and one more invocation arrives, or the stand-in goes away.
+    Runs until ``stop`` is set and one more invocation arrives, or the stand-in finishes or goes
+    away. Like ``awslambdaric``, it posts the handler's response as soon as the handler returns.
     """
     handler = init()
-    while stop is None or not stop.is_set():
-        try:
-            status, headers, body = _request(address, "GET", f"{RUNTIME}/invocation/next")
-        except OSError:
-            return
-        if status != 200:
-            return
-        request_id = headers["Lambda-Runtime-Aws-Request-Id"]
-        context = LambdaContext(request_id, int(headers["Lambda-Runtime-Deadline-Ms"]))
-        try:
-            result = handler(json.loads(body), context)
-        except Exception as exc:
-            error = json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)})
-            _request(address, "POST", f"{RUNTIME}/invocation/{request_id}/error", error.encode())
-            continue
-        _request(
-            address,
-            "POST",
-            f"{RUNTIME}/invocation/{request_id}/response",
-            json.dumps(result).encode(),
-        )
+    connection = _Connection(address)
+    try:
+        while stop is None or not stop.is_set():
+            try:
+                status, headers, body = connection.request("GET", f"{RUNTIME}/invocation/next")
+            except (OSError, http.client.HTTPException):
+                return
+            if status != 200:
+                return
+            request_id = headers["Lambda-Runtime-Aws-Request-Id"]
+            context = LambdaContext(request_id, int(headers["Lambda-Runtime-Deadline-Ms"]))
+            try:
+                result = handler(json.loads(body), context)
+            except Exception as exc:  # reported to the API, as the runtime does
+                error = json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)})
+                path = f"{RUNTIME}/invocation/{request_id}/error"
+                connection.request("POST", path, error.encode())
+                continue
+            path = f"{RUNTIME}/invocation/{request_id}/response"
+            connection.request("POST", path, json.dumps(result).encode())
+    finally:
+        connection.close()
