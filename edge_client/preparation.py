@@ -22,7 +22,8 @@ Event = AnyEvent
 
 
 class NotSendable(Exception):  # noqa: N818 - an outcome, not a bug
-    """An event that will never be sent: ``invalid``, ``redaction_failed`` or ``oversize``."""
+    """An event that will never be sent: ``invalid``, ``redaction_failed``, ``oversize`` or
+    ``error`` (it could not be serialized)."""
 
     def __init__(self, reason: str, message: str, *, request_id: str, cause: Exception) -> None:
         super().__init__(message)
@@ -69,6 +70,9 @@ class Preparer:
             event, body, size = serialize(event)
         except OversizeError as exc:
             raise NotSendable("oversize", str(exc), request_id=event.request_id, cause=exc) from exc
+        except Exception as exc:  # a bug of ours: this event is lost, the sender keeps going
+            message = f"{type(exc).__name__}: {exc}"
+            raise NotSendable("error", message, request_id=event.request_id, cause=exc) from exc
         entry = Entry(
             seq=seq,
             request_id=event.request_id,
