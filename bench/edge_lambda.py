@@ -43,8 +43,8 @@ from typing import Any
 import boto3
 
 from bench.edge_latency import moto_process, summarize
-from cv_analytics.local.moto_server import LOCAL_ENV
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import LOCAL_ENV
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import BatchResult, EdgeClient, OutgoingMessage
 from edge_client.lambda_extension import RUNTIME_API_ENV
 from edge_client.sqs import SqsTransport, default_config

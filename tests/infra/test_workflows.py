@@ -22,7 +22,7 @@ import pytest
 import yaml
 from wcmatch.glob import BRACE, DOTGLOB, GLOBSTAR, globmatch
 
-from cv_analytics.local.moto_server import LocalAws
+from cv_analytics.dev.emulator import LocalAws
 from tests.infra import sam_support as sam
 
 pytestmark = pytest.mark.infra

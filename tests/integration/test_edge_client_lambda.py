@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import (
     BatchResult,
     EdgeClient,
