@@ -170,7 +170,8 @@ def test_invalid_events_log_once_per_interval(
             client.track_query(session_id="bad id", query="q")
         assert client.flush() is True
     assert client.stats().invalid == 200
-    assert len([r for r in caplog.records if r.name == "edge_client"]) == 1
+    # (Only this client's kind of record: another test's client may still be finishing its close.)
+    assert len([r for r in caplog.records if "invalid query event" in r.getMessage()]) == 1
 
 
 def test_track_accepts_a_ready_contract_event(make_client: Make) -> None:
