@@ -4,10 +4,11 @@ One run, one local SQS endpoint: a moto server in its own process (as a real que
 request handling must not compete with the chatbot's process for the GIL or be timed with it).
 
 - ``edge burst``: ``track_query`` + ``track_response`` back to back, 10,000 pairs (20,000 calls)
-  as fast as the loop goes, while the sender thread delivers everything to the queue: the
-  measurement the target is set on, and the worst case for contention with the sender thread;
+  as fast as the loop goes, while the sender thread delivers everything to the queue: the worst
+  case for contention with the sender thread (target: per call p50 < 4 µs);
 - ``edge paced``: the same pairs with a short sleep between them (the chatbot waiting for its
-  LLM), so each pair runs with cold CPU caches, the way a chatbot really calls it (informational);
+  LLM), so each pair runs with cold CPU caches, the way a chatbot really calls it (target: pair
+  p99 < 50 µs);
 - ``edge paced, no sender thread``: the paced calls again in serverless mode, where nothing is
   sent until the end: how much of the paced figures is the calls' own cost, and how much the
   sender thread delivering at the same time;
@@ -15,7 +16,9 @@ request handling must not compete with the chatbot's process for the GIL or be t
   on its own thread, the query's and the response's (1,000 pairs).
 
 Figures per call and per pair (query + response). Every tracked event is checked to have been
-accepted by the queue.
+accepted by the queue exactly once (sent == tracked, none failed; retries reuse the deduplication
+id). The machine's load average is printed with the figures: on a 2-core machine shared with other
+work, the tail (p99) measures the neighbours as much as the client.
 
     .venv/bin/python -m bench.edge_latency [--pairs 10000] [--blocking 1000] [--pace-us 200]
 """
@@ -41,7 +44,8 @@ from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import EdgeClient, Settings
 from edge_client.sqs import default_config
 
-TARGET_P99_US = 50.0
+TARGET_P99_US = 50.0  # burst pair, and paced pair
+TARGET_CALL_P50_US = 4.0  # burst, per call
 TARGET_RATIO = 100.0
 QUESTION = "What did she build with Terraform, and did she run it in production?"
 ANSWER = "She wrote the worker's Terraform module: an SQS FIFO queue with its dead-letter queue."
@@ -259,18 +263,28 @@ def main(argv: list[str] | None = None) -> int:
         f"paced: {blocking_pair.p50_us / paced[1].p50_us:.0f}x at p50, "
         f"{blocking_pair.p99_us / paced[1].p99_us:.0f}x at p99"
     )
-    ok = (
+    exactly_once = (
         delivered
-        and stats.sent == events
+        and stats.sent == stats.enqueued == events
+        and stats.failed == stats.dropped == stats.invalid == 0
         and stats_quiet.sent == 2 * args.pairs
-        and edge_pair.p99_us < TARGET_P99_US
-        and min(ratio_p50, ratio_p99) >= TARGET_RATIO
     )
+    checks = [
+        (f"burst per call p50 < {TARGET_CALL_P50_US:.0f} µs", burst[0].p50_us < TARGET_CALL_P50_US),
+        (f"paced pair p99 < {TARGET_P99_US:.0f} µs", paced[1].p99_us < TARGET_P99_US),
+        (f"burst pair p99 < {TARGET_P99_US:.0f} µs", edge_pair.p99_us < TARGET_P99_US),
+        (
+            f">= {TARGET_RATIO:.0f}x below the blocking pair",
+            min(ratio_p50, ratio_p99) >= TARGET_RATIO,
+        ),
+        ("every event delivered exactly once", exactly_once),
+    ]
+    for name, met in checks:
+        print(f"target {name}: {'met' if met else 'NOT met'}")
     print(
-        f"target (edge burst pair p99 < {TARGET_P99_US:.0f} µs, >= {TARGET_RATIO:.0f}x below "
-        f"the blocking pair, every event delivered): {'met' if ok else 'NOT met'}"
+        f"load average (1, 5, 15 min) at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    return 0 if ok else 1
+    return 0 if all(met for _, met in checks) else 1
 
 
 if __name__ == "__main__":

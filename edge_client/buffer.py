@@ -1,173 +1,197 @@
-"""State shared by the chatbot's threads and the sender: the buffer and the counters.
+"""State shared by the chatbot's threads and the sender: the buffer, flush markers, the counters.
 
-One short lock guards it. Callers hold it for an append and a few integer updates; the sender for
-a swap of the buffer and a few integer updates. It is never held across I/O, logging or user code.
+The buffer is a ``collections.deque`` with many producers (the ``track_*`` callers) and one
+consumer (whichever thread drives the sender). ``deque.append`` and ``deque.popleft`` are atomic,
+so a caller takes no lock at all: it reads two flags, appends one tuple and, now and then, rings
+the sender's doorbell. The lock guards the counters, which only the sender and the slow paths
+(a drop, a flush, a snapshot) write.
 
-Every accepted event gets a sequence number. The sender reports the lowest number it has not yet
-resolved (sent or given up), so ``flush()`` can wait for exactly the events tracked before it was
-called, even while other threads keep tracking.
+``flush()`` puts a :class:`Marker` in the same deque: every event tracked before the flush is ahead
+of it. The sender numbers items in the order it takes them and sets the marker once everything
+ahead of it is resolved (sent, given up, or found invalid), so a flush waits for exactly the events
+tracked before it, even while other threads keep tracking.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import Any, Literal
 
 DropReason = Literal["full", "closed"]
+#: Which ``track_*`` call captured an item (the builder the sender validates it with).
+Kind = Literal["query", "response", "feedback", "event"]
 
 
 @dataclass(frozen=True, slots=True)
 class ClientStats:
     """A consistent snapshot of the client's counters.
 
-    ``enqueued == sent + failed + pending`` always holds; ``dropped`` and ``invalid`` count events
-    that were never accepted.
+    ``enqueued == sent + failed + pending`` always holds. ``dropped`` and ``invalid`` count events
+    that were never accepted: an event the sender finds invalid (the contract is checked off the
+    caller's thread) moves from ``enqueued`` to ``invalid``.
     """
 
-    enqueued: int  # accepted into the buffer
+    enqueued: int  # accepted into the buffer (and not found invalid since)
     sent: int  # accepted by SQS (or the transport)
     retried: int  # entries scheduled for another attempt
     dropped: int  # refused: buffer full, or client closed
     failed: int  # accepted but given up: rejected, expired, unredactable, abandoned at close
-    invalid: int  # refused at track_*: broke the contract
-    truncated: int  # accepted with text shortened to the contract's limits
+    invalid: int  # broke the contract: never sent
+    truncated: int  # sent or pending with text shortened to the contract's limits
     pending: int  # accepted, not yet sent nor given up
 
 
-class Item(NamedTuple):
-    """An accepted event, as the buffer holds it: its wire JSON and the ids the sender needs.
-
-    Not the pydantic model: a model is a dozen objects the garbage collector tracks, a JSON string
-    and a tuple of strings are none (CPython stops tracking such a tuple at its first collection).
-    A full buffer of models during an outage would slow down every collection of the chatbot's
-    whole process, and the collections our allocations trigger would land on ``track_*`` calls.
-    """
-
-    seq: int
-    body: bytes  # UTF-8 JSON, as the contract's to_json() writes it
-    event_type: str
-    request_id: str
-    session_id: str | None
-    accepted_at: float  # time.monotonic()
+#: A tracked event as the buffer holds it: one flat tuple ``(kind, accepted_at, *arguments)``.
+#:
+#: ``kind`` names the ``track_*`` call whose arguments follow (ids and timestamp already filled in,
+#: mutable arguments copied), for the sender to validate with the matching builder; or it is
+#: ``"event"`` and one contract event follows, already validated (``track(event)``, strict mode).
+#: ``accepted_at`` is the caller's time.monotonic(). One tuple per call is the least the caller can
+#: allocate; tuples of strings and numbers also stop being tracked by the garbage collector, unlike
+#: pydantic models, so a buffer full of them during an outage costs the process nothing at each
+#: collection.
+Item = tuple[Any, ...]
+KIND, ACCEPTED_AT = 0, 1
 
 
-# tuple.__new__ skips the Python-level __new__ a NamedTuple call goes through: half the cost.
-_new_item = tuple.__new__
+class Marker:
+    """A flush's place in the buffer; ``done`` is set once everything ahead of it is resolved."""
+
+    __slots__ = ("done", "position")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.position = -1  # items taken before it (set by the sender)
 
 
 class SharedState:
     def __init__(self, capacity: int, batch_size: int) -> None:
         self.lock = threading.Lock()
-        #: Notified whenever events are resolved; flush() waits on it.
-        self.resolved = threading.Condition(self.lock)
         #: The sender's doorbell: new events, a flush, a close.
         self.wake = threading.Event()
         self.capacity = capacity
         self.batch_size = batch_size
-        self.items: deque[Item] = deque()
-        self.next_seq = 0
-        self.sender_low: int | None = None  # lowest unresolved sequence number the sender holds
+        self.items: deque[Item | Marker] = deque()
         self.closed = False  # no more events accepted
         self.stopping = False  # the sender should finish up and exit
         self.abandon = False  # the sender should give up whatever is left, now
         self.urgent = 0  # flush() calls waiting: send without waiting for a full batch
         self.idle = False  # the sender sleeps until woken (it holds nothing)
-        self.enqueued = self.sent = self.retried = self.dropped = 0
-        self.failed = self.invalid = self.truncated = self.pending = 0
+        #: Items taken by the sender and not resolved yet (read without the lock by callers).
+        self.held = 0
+        self.markers_buffered = 0
+        self.taken = self.sent = self.retried = self.dropped = 0
+        self.failed = self.invalid = self.invalid_taken = self.truncated = 0
 
     # -- callers ---------------------------------------------------------------------------------
 
-    def offer(
-        self,
-        body: bytes,
-        *,
-        event_type: str,
-        request_id: str,
-        session_id: str | None,
-        truncated: bool,
-    ) -> DropReason | None:
-        """Append an event, or say why not. Never blocks beyond the short lock."""
-        with self.lock:
-            if self.closed:
-                self.dropped += 1
-                return "closed"
-            if self.pending >= self.capacity:
-                self.dropped += 1
-                return "full"
-            self.items.append(
-                _new_item(
-                    Item,
-                    (self.next_seq, body, event_type, request_id, session_id, time.monotonic()),
-                )
-            )
-            self.next_seq += 1
-            self.pending += 1
-            self.enqueued += 1
-            if truncated:
-                self.truncated += 1
-            # Wake the sender when it sleeps with nothing to do, and whenever the events it has
-            # not sent yet (held by it or still buffered) make up another full batch.
-            ring = self.idle or self.pending % self.batch_size == 0
+    def offer(self, item: Item) -> DropReason | None:
+        """Append an event, or say why not. Takes no lock, never blocks."""
+        if self.closed:
+            return self._refuse("closed")
+        items = self.items
+        if len(items) + self.held >= self.capacity:  # may overshoot by a racing caller or two
+            return self._refuse("full")
+        items.append(item)
+        # Wake the sender when it sleeps with nothing to do, and whenever the events it has not
+        # sent yet (held by it or still buffered) make up another full batch.
+        if self.idle or (len(items) + self.held) % self.batch_size == 0:
             self.idle = False
-        if ring:
             self.wake.set()
         return None
 
+    def _refuse(self, reason: DropReason) -> DropReason:
+        with self.lock:
+            self.dropped += 1
+        return reason
+
     def count_invalid(self) -> None:
+        """An event refused on the caller's thread (strict mode, a disabled client)."""
         with self.lock:
             self.invalid += 1
 
+    def mark(self) -> Marker:
+        """Put a flush marker behind every event tracked so far."""
+        marker = Marker()
+        with self.lock:
+            self.markers_buffered += 1
+            self.urgent += 1
+        self.items.append(marker)
+        self.idle = False
+        self.wake.set()
+        return marker
+
+    def unmark(self) -> None:
+        with self.lock:
+            self.urgent -= 1
+
     def snapshot(self) -> ClientStats:
         with self.lock:
+            buffered = len(self.items) - self.markers_buffered
+            enqueued = self.taken + buffered - self.invalid_taken
             return ClientStats(
-                enqueued=self.enqueued,
+                enqueued=enqueued,
                 sent=self.sent,
                 retried=self.retried,
                 dropped=self.dropped,
                 failed=self.failed,
                 invalid=self.invalid,
                 truncated=self.truncated,
-                pending=self.pending,
+                pending=enqueued - self.sent - self.failed,
             )
 
-    def low_water(self) -> int:
-        """Lowest unresolved sequence number (``next_seq`` when nothing is pending). Hold the lock."""
-        if self.sender_low is not None:
-            return self.sender_low
-        if self.items:
-            return self.items[0].seq
-        return self.next_seq
+    @property
+    def pending(self) -> int:
+        return self.snapshot().pending
 
     # -- sender ----------------------------------------------------------------------------------
 
-    def take_all(self, sender_low: int | None) -> deque[Item]:
-        """Hand every buffered item to the sender (which already holds from ``sender_low``)."""
-        with self.lock:
-            items = self.items
-            self.items = deque()
-            if sender_low is None and items:
-                sender_low = items[0].seq
-            self.sender_low = sender_low
-            return items
+    def take(self, limit: int) -> tuple[list[Item], list[Marker]]:
+        """Up to ``limit`` buffered items, in order, and the flush markers met on the way."""
+        items: list[Item] = []
+        markers: list[Marker] = []
+        popleft = self.items.popleft
+        try:
+            while len(items) < limit:
+                entry = popleft()
+                if isinstance(entry, Marker):
+                    entry.position = self.taken + len(items)
+                    markers.append(entry)
+                else:
+                    items.append(entry)
+        except IndexError:
+            pass
+        if items or markers:
+            with self.lock:
+                self.taken += len(items)
+                self.held += len(items)
+                self.markers_buffered -= len(markers)
+        return items, markers
 
     def park(self) -> bool:
         """The sender, holding nothing, is about to sleep until woken; False if events came in."""
-        with self.lock:
-            if self.items or self.stopping:
-                return False
-            self.idle = True
-            return True
+        self.idle = True
+        if self.items or self.stopping:  # re-checked after the flag: no wake-up is missed
+            self.idle = False
+            return False
+        return True
 
     def resolve(
-        self, *, sender_low: int | None, sent: int = 0, failed: int = 0, retried: int = 0
+        self,
+        *,
+        sent: int = 0,
+        failed: int = 0,
+        retried: int = 0,
+        invalid: int = 0,
+        truncated: int = 0,
     ) -> None:
         with self.lock:
             self.sent += sent
             self.failed += failed
             self.retried += retried
-            self.pending -= sent + failed
-            self.sender_low = sender_low
-            self.resolved.notify_all()
+            self.invalid += invalid
+            self.invalid_taken += invalid
+            self.truncated += truncated
+            self.held -= sent + failed + invalid

@@ -1,79 +1,46 @@
 """Redaction hooks: remove personal data before an event leaves the process.
 
 A redactor takes a contract event and returns the event to send. Where it runs, and why: on the
-sender thread, as the first step of turning a buffered event into the message for the queue. The
-regular expressions (which can take a while on a 32,000-character answer) stay off the chatbot's
-request path, and nothing reaches the queue, the transport or the ``on_error`` callback before it
-has been redacted. (``track_*`` keeps the validated event as compact JSON in memory, for the
-garbage collector's sake; the sender parses it back, redacts, validates again and only then
-serializes the message it sends.) The result is shortened to the contract's limits again, so a
-redactor may lengthen text. A redactor that raises stops that event from being sent at all
-(counted as failed, reported without its text): personal data is never sent by accident.
+sender thread, as a step of turning a tracked event into the message for the queue
+(:mod:`edge_client.preparation`), after the contract check and before serialization. The regular
+expressions (which can take a while on a 32,000-character answer) stay off the chatbot's request
+path, and nothing reaches the queue, the transport or the ``on_error`` callback before it has been
+redacted. The result is checked against the contract and shortened to its limits again, so a
+redactor may lengthen text. A redactor that raises stops that event from being sent at all (counted
+as failed, reported without its text): personal data is never sent by accident.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from analytics_contract import AnyEvent, QueryEvent
 from edge_client.building import text_fields
+from edge_client.pii import CONTACT_DETAILS, PLACEHOLDERS, redact_personal_data
 
 Event = AnyEvent
 Redactor = Callable[[Event], Event]
 
-EMAIL_PLACEHOLDER = "[EMAIL]"
-PHONE_PLACEHOLDER = "[PHONE]"
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
-# Candidates: an optional "+", then digits with the separators people type in phone numbers.
-_PHONE_CANDIDATE = re.compile(r"(?<![\w+])(?:\+|\(\+?)?\d[\d ()\-.]{4,}\d(?![\w])")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
-_GROUP_SPLIT = re.compile(r"[ ()\-.]+")
-MIN_PHONE_DIGITS = 7
-MAX_PHONE_DIGITS = 15  # E.164
-
-
-def _looks_like_phone(candidate: str) -> bool:
-    digits = sum(char.isdigit() for char in candidate)
-    if not MIN_PHONE_DIGITS <= digits <= MAX_PHONE_DIGITS:
-        return False
-    if _ISO_DATE.fullmatch(candidate) or _IPV4.fullmatch(candidate):
-        return False
-    if candidate.startswith("+") or "(" in candidate:
-        return True
-    groups = [group for group in _GROUP_SPLIT.split(candidate) if group]
-    if len(groups) == 1:
-        return digits >= 10  # a bare run of digits: only national or international lengths
-    if len(groups) == 2:
-        # "555-1234" or "020 79460000", but not a decimal number such as "3.14159265".
-        return "." not in candidate
-    return True
-
-
-def _replace_phone(match: re.Match[str]) -> str:
-    text = match.group(0)
-    return PHONE_PLACEHOLDER if _looks_like_phone(text) else text
+EMAIL_PLACEHOLDER = PLACEHOLDERS["email"]
+PHONE_PLACEHOLDER = PLACEHOLDERS["phone"]
 
 
 def redact_contact_details(text: str) -> str:
-    """Replace email addresses with ``[EMAIL]`` and phone numbers with ``[PHONE]``.
+    """Replace email addresses with ``[EMAIL]`` and phone numbers with ``[PHONE]``, only.
 
     Phone numbers: 7 to 15 digits written with spaces, dashes, dots or parentheses, or starting
-    with "+". ISO dates, IPv4 addresses and decimal numbers are left alone. It errs on the side of
-    redacting: a long digit group such as an order number may be replaced too.
+    with "+". ISO dates, IPv4 addresses, versions, ranges and decimal numbers are left alone.
+    :func:`redact_pii` covers every kind of :mod:`edge_client.pii`.
     """
-    if "@" in text:
-        text = _EMAIL.sub(EMAIL_PLACEHOLDER, text)
-    return _PHONE_CANDIDATE.sub(_replace_phone, text)
+    return redact_personal_data(text, CONTACT_DETAILS)
 
 
 def text_redactor(redact: Callable[[str], str]) -> Redactor:
     """A redactor that applies ``redact`` to every free-text field of an event.
 
     Free text: ``query`` and ``metadata`` values (query events); ``response``, ``reasoning`` and
-    ``error`` (response events). Identifiers, scores and the model name are left as they are.
+    ``error`` (response events); ``comment`` (feedback events). Identifiers, scores, the model and
+    the variant are left as they are.
     """
 
     def redactor(event: Event) -> Event:
@@ -93,5 +60,7 @@ def text_redactor(redact: Callable[[str], str]) -> Redactor:
     return redactor
 
 
-#: Ready-made redactor: email addresses and phone numbers in every free-text field.
-redact_pii: Redactor = text_redactor(redact_contact_details)
+#: Ready-made redactor: every kind of personal data :mod:`edge_client.pii` finds (email
+#: addresses, phone numbers, payment cards, IBANs, IP addresses, national identifiers, postcodes,
+#: labelled dates of birth) in every free-text field, replaced by ``[EMAIL]``, ``[PHONE]``, ...
+redact_pii: Redactor = text_redactor(redact_personal_data)

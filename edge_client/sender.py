@@ -1,101 +1,41 @@
-"""The delivery engine: batches buffered events into SendMessageBatch calls and retries failures.
+"""The delivery engine: takes tracked events, prepares them, sends batches, retries, gives up.
 
 It runs either on its own daemon thread (background mode) or, for a bounded time, on the thread
-that calls ``flush()`` (serverless mode, and the fallback when no thread can be started). Exactly
-one thread drives it at a time; that thread owns everything here except :class:`SharedState`.
+that calls ``flush()`` (serverless mode, the Lambda extension, and the fallback when no thread can
+be started). Exactly one thread drives it at a time; that thread owns everything here except
+:class:`~edge_client.buffer.SharedState`.
 
-Order: events are sent in the order they were tracked, and SQS enqueues a batch in its order. An
-entry waiting to be retried holds back the later entries of its message group (its session) until
-it is sent or given up, so a session's events reach the queue in order across retries. (One case
-is beyond any client: SQS refusing an entry for a transient reason while accepting a later entry
-of the same session in the same call. The processor accepts events in any order.)
+Each step (:meth:`Sender._cycle`): take the buffer, prepare a few events
+(:mod:`edge_client.preparation`), give up what has expired, then send the next batch
+(:mod:`edge_client.outbox`) or sleep until one is due, honouring the backoff
+(:mod:`edge_client.backoff`).
 
 Duplicates: retries reuse the entry's deduplication id, and an event is never attempted after
 ``give_up_after`` (inside SQS's 5-minute deduplication window), so an ambiguous failure (a
 timeout after SQS accepted the batch) never produces a duplicate.
-
-Backoff: a failed request (throttled, server error, connection trouble) pauses all sending for an
-exponentially growing, jittered delay; a batch that partly failed delays only the failed entries.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-import random
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from analytics_contract import AnyEvent, parse_event_json
-from edge_client.buffer import Item, SharedState
-from edge_client.config import MAX_BATCH_BYTES, Settings
+from edge_client.backoff import Backoff
+from edge_client.buffer import ACCEPTED_AT, Item, Marker, SharedState
+from edge_client.building import item_kind
+from edge_client.config import Settings
+from edge_client.failures import Reporter
 from edge_client.logs import RateLimitedLog, logger
+from edge_client.outbox import Entry, Outbox
+from edge_client.preparation import NotSendable, Preparer
 from edge_client.redaction import Redactor
 from edge_client.transport import OutgoingMessage, Transport, TransportError
-from edge_client.wire import (
-    OversizeError,
-    body_size,
-    conform,
-    deduplication_id,
-    group_id,
-    serialize,
-    sqs_safe,
-)
 
-Event = AnyEvent
-
-#: Events prepared (redacted, serialized, sized) per step of the sender.
-PREPARE_CHUNK = 50
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryFailure:
-    """Events the client gave up on, passed to ``on_error``.
-
-    ``reason``: ``rejected`` (SQS refused them for good), ``expired`` (not delivered within
-    ``give_up_after``), ``closed`` (still pending when ``close()`` or the exit hook ran out of
-    time), ``redaction_failed`` (the redactor raised: sent nowhere), ``oversize`` (could not be
-    brought under the message size limit) or ``error`` (an unexpected exception).
-    """
-
-    reason: str
-    code: str | None
-    message: str
-    request_ids: tuple[str, ...]
-    #: The messages as they would have been sent (redacted). Empty for ``redaction_failed``:
-    #: unredacted text is never handed on, not even to the application's callback.
-    bodies: tuple[str, ...]
-
-    @property
-    def events(self) -> list[Event]:
-        return [parse_event_json(body) for body in self.bodies]
-
-
-ErrorCallback = Callable[[DeliveryFailure], None]
-
-
-@dataclass(slots=True)
-class _Entry:
-    seq: int
-    request_id: str
-    body: str
-    size: int
-    group_id: str
-    deduplication_id: str
-    accepted_at: float
-    deadline: float
-    attempts: int = 0
-    not_before: float = 0.0
-    last_error: str | None = None
-
-
-def backoff_delay(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
-    """Exponential backoff with "equal jitter": half the step fixed, half random."""
-    step = min(cap, base * float(2 ** min(max(attempt - 1, 0), 30)))
-    return step / 2 + rng.uniform(0, step / 2)
+#: Events prepared (validated, redacted, serialized) per step of the sender.
+PREPARE_CHUNK = 10
+THREAD_NAME = "edge-client-sender"
 
 
 class Sender:
@@ -106,49 +46,50 @@ class Sender:
         settings: Settings,
         *,
         redactor: Redactor | None,
-        on_error: ErrorCallback | None,
+        report: Reporter,
         log: RateLimitedLog,
         sessions: OrderedDict[str, str] | None = None,
     ) -> None:
         self._state = state
         self._transport = transport
         self._settings = settings
-        self._redactor = redactor
-        self._on_error = on_error
         self._log = log
-        #: Taken from the buffer, not yet prepared (prepared a few at a time: see _intake).
-        self._incoming: deque[Item] = deque()
-        #: Prepared, waiting to be sent or retried; ordered by sequence number.
-        self._outbox: dict[int, _Entry] = {}
-        #: requestId -> sessionId of recent queries (only the driving thread touches it).
-        self._sessions: OrderedDict[str, str] = sessions if sessions is not None else OrderedDict()
-        self._backoff_until = 0.0
-        self._request_failures = 0
-        self._rng = random.Random()
+        self._report = report
+        self._preparer = Preparer(settings, redactor, sessions)
+        #: Taken from the buffer, not yet prepared (prepared a few at a time: see _intake), with
+        #: the sequence number the sender gives each item in the order it takes them.
+        self._incoming: deque[tuple[int, Item]] = deque()
+        self._next_seq = 0
+        #: Flush markers taken, waiting for everything ahead of them to be resolved.
+        self._markers: deque[Marker] = deque()
+        self._outbox = Outbox(
+            batch_size=settings.batch_size, flush_interval=settings.flush_interval
+        )
+        self._backoff = Backoff(settings)
         self._drive = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._running = False
+        #: Whether the background thread runs (a flag: read on every track_* call).
+        self.running = False
 
     @property
     def sessions(self) -> OrderedDict[str, str]:
-        return self._sessions
+        return self._preparer.sessions
 
     # -- background thread -----------------------------------------------------------------------
 
     def start(self) -> None:
         """Start the background thread (raises RuntimeError when the interpreter is exiting)."""
-        thread = threading.Thread(target=self._run, name="edge-client-sender", daemon=True)
-        self._running = True
+        thread = threading.Thread(target=self._run, name=THREAD_NAME, daemon=True)
+        self.running = True
         try:
             thread.start()
         except BaseException:
-            self._running = False
+            self.running = False
             raise
         self._thread = thread
 
     def alive(self) -> bool:
-        """Whether the background thread runs (a flag: checked on every track_* call)."""
-        return self._running
+        return self.running
 
     def join(self, timeout: float) -> bool:
         thread = self._thread
@@ -164,9 +105,9 @@ class Sender:
         except Exception:  # noqa: BLE001 - a bug must not take the chatbot down
             logger.exception("edge_client sender crashed; it restarts on the next event")
         finally:
-            self._running = False
+            self.running = False
 
-    # -- inline (serverless, or no thread available) -----------------------------------------------
+    # -- inline (serverless, the Lambda extension, or no thread available) ------------------------
 
     def drain(self, deadline: float) -> None:
         """Deliver on the calling thread until nothing is pending or ``deadline`` has passed.
@@ -213,7 +154,7 @@ class Sender:
             return True
         if deadline is not None and now >= deadline:
             return False
-        wait = self._backoff_until - now
+        wait = self._backoff.until - now
         if wait <= 0:
             urgent = inline or state.stopping or state.urgent > 0
             batch, wait = self._next_batch(now, urgent=urgent)
@@ -235,101 +176,85 @@ class Sender:
 
     def _low(self) -> int | None:
         """The lowest sequence number this sender holds (outbox first, then incoming)."""
-        first = next(iter(self._outbox), None)
+        first = self._outbox.low()
         if first is None and self._incoming:
-            return self._incoming[0].seq
+            return self._incoming[0][0]
         return first
+
+    def _resolved(self, **counts: int) -> None:
+        """Count what was resolved (see SharedState.resolve), then release the flushes that now
+        wait behind nothing unresolved."""
+        self._state.resolve(**counts)
+        self._settle_markers()
+
+    def _settle_markers(self) -> None:
+        markers = self._markers
+        if not markers:
+            return
+        low = self._low()
+        if low is None:
+            low = self._next_seq
+        while markers and markers[0].position <= low:
+            markers.popleft().done.set()
 
     def _intake(self) -> None:
         """Take the whole buffer (a swap), then prepare a few of the events taken.
 
         Preparing is CPU work under the GIL; a burst of 10,000 events prepared in one go would
-        hold the chatbot's threads off the interpreter for tens of milliseconds. A few at a time,
-        between requests, it never holds them for more than a fraction of one.
+        hold the chatbot's threads off the interpreter for a long time. A few at a time, between
+        requests, it never holds them for more than a fraction of a millisecond.
         """
-        items = self._state.take_all(self._low())
-        if items:
-            if self._incoming:
-                self._incoming.extend(items)
-            else:
-                self._incoming = items
+        self._take()
         self._prepare_some()
+
+    def _take(self) -> None:
+        items, markers = self._state.take(sys.maxsize)
+        if items:
+            first = self._next_seq
+            self._incoming.extend(zip(range(first, first + len(items)), items, strict=True))
+            self._next_seq = first + len(items)
+        if markers:
+            self._markers.extend(markers)
+            self._settle_markers()
 
     def _prepare_some(self, count: int = PREPARE_CHUNK) -> None:
         incoming = self._incoming
-        unusable: list[tuple[Item, str, str]] = []
+        unsendable: list[NotSendable] = []
+        invalid = truncated = 0
         for _ in range(min(count, len(incoming))):
-            item = incoming.popleft()
+            seq, item = incoming.popleft()
             try:
-                entry = self._prepare(item)
-            except OversizeError as exc:
-                unusable.append((item, "oversize", str(exc)))
-            except Exception as exc:  # noqa: BLE001 - a redactor's bug: the event must not leave
-                unusable.append((item, "redaction_failed", f"{type(exc).__name__}: {exc}"))
+                entry, shortened = self._preparer.prepare(seq, item)
+            except NotSendable as exc:
+                if exc.reason == "invalid":
+                    self._report.invalid_logged(item_kind(item), exc.cause)
+                    invalid += 1
+                else:
+                    unsendable.append(exc)
             else:
-                self._outbox[entry.seq] = entry
-        for item, reason, message in unusable:
-            self._fail((item.request_id,), (), reason=reason, code=None, message=message)
-
-    def _prepare(self, item: Item) -> _Entry:
-        """The message for an item: redacted, with its session, under the size limit."""
-        event_type, request_id, session_id = item.event_type, item.request_id, item.session_id
-        remembered = self._session_of(item)
-        body = sqs_safe(item.body.decode())
-        size = body_size(body)
-        if self._redactor is not None or remembered is not None or size > MAX_BATCH_BYTES:
-            event = parse_event_json(body)
-            if remembered is not None:
-                event = event.model_copy(update={"session_id": remembered})
-            if self._redactor is not None:
-                event = conform(self._redactor(event))
-            event, body, size = serialize(event)
-            event_type, request_id, session_id = (
-                event.event_type,
-                event.request_id,
-                event.session_id,
+                self._outbox.add(entry)
+                truncated += shortened
+        if invalid or truncated:
+            self._resolved(invalid=invalid, truncated=truncated)
+        for problem in unsendable:
+            self._report.gave_up(
+                (problem.request_id,), (), reason=problem.reason, code=None, message=problem.message
             )
-        return _Entry(
-            seq=item.seq,
-            request_id=request_id,
-            body=body,
-            size=size,
-            group_id=group_id(session_id, request_id),
-            deduplication_id=deduplication_id(event_type, request_id),
-            accepted_at=item.accepted_at,
-            deadline=item.accepted_at + self._settings.give_up_after,
-        )
-
-    def _session_of(self, item: Item) -> str | None:
-        """Remember each query's session; return it for a response tracked without one."""
-        capacity = self._settings.session_memory_size
-        if item.event_type == "query":
-            if capacity and item.session_id is not None:
-                self._sessions[item.request_id] = item.session_id
-                self._sessions.move_to_end(item.request_id)
-                while len(self._sessions) > capacity:
-                    self._sessions.popitem(last=False)
-            return None
-        if item.session_id is None:
-            return self._sessions.get(item.request_id)
-        return None
+            self._resolved(failed=1)
 
     def _expire(self, now: float) -> None:
-        # Deadlines grow with sequence numbers, so the expired entries are a prefix: of the
-        # outbox, and of the incoming events once the outbox has no live entry left.
-        expired: list[_Entry] = []
-        for entry in self._outbox.values():
-            if entry.deadline > now:
-                break
-            expired.append(entry)
+        expired = self._outbox.expired(now)
         if len(expired) == len(self._outbox):
-            give_up_after = self._settings.give_up_after
-            while self._incoming and self._incoming[0].accepted_at + give_up_after <= now:
-                item = self._incoming.popleft()
-                try:
-                    expired.append(self._prepare(item))  # prepared: on_error gets its body
-                except Exception:  # noqa: BLE001 - reported without a body
-                    self._fail((item.request_id,), (), reason="expired", code=None, message="")
+            # Nothing live left in the outbox: the incoming events may have expired too.
+            cutoff = now - self._settings.give_up_after
+            count = 0
+            for _seq, item in self._incoming:
+                if item[ACCEPTED_AT] > cutoff:
+                    break
+                count += 1
+            if count:
+                self._prepare_some(count)  # prepared: on_error gets their bodies
+                expired = self._outbox.expired(now)
         if expired:
             codes = {entry.last_error for entry in expired if entry.last_error}
             self._give_up(
@@ -339,42 +264,19 @@ class Sender:
                 message=f"not delivered within {self._settings.give_up_after:g} s",
             )
 
-    def _next_batch(self, now: float, *, urgent: bool) -> tuple[list[_Entry], float]:
+    def _next_batch(self, now: float, *, urgent: bool) -> tuple[list[Entry], float]:
         """The next batch to send now, or nothing and how long to wait for one."""
         while True:
-            batch, wait = self._assemble(now, urgent=urgent)
-            if len(batch) >= self._settings.batch_size or not self._incoming:
+            batch, wait = self._outbox.next_batch(now, urgent=urgent)
+            if len(batch) >= self._settings.batch_size:
                 return batch, wait
+            if not self._incoming:
+                if not self._state.items:  # a lock-free look: a deque's truth is atomic
+                    return batch, wait
+                self._take()  # tracked since this step began: fill the batch with them
             self._prepare_some()  # not full, and more events wait to be prepared
 
-    def _assemble(self, now: float, *, urgent: bool) -> tuple[list[_Entry], float]:
-        batch: list[_Entry] = []
-        size = 0
-        full = False
-        blocked: set[str] = set()
-        soonest = math.inf
-        for entry in self._outbox.values():
-            if entry.group_id in blocked:
-                continue
-            if entry.not_before > now:
-                blocked.add(entry.group_id)  # keep its session's later events behind it
-                soonest = min(soonest, entry.not_before - now)
-                continue
-            if len(batch) >= self._settings.batch_size or size + entry.size > MAX_BATCH_BYTES:
-                full = True
-                break
-            batch.append(entry)
-            size += entry.size
-        if not batch:
-            return [], soonest
-        if urgent or full or len(batch) >= self._settings.batch_size:
-            return batch, 0.0
-        linger = batch[0].accepted_at + self._settings.flush_interval - now
-        if linger <= 0:
-            return batch, 0.0
-        return [], linger
-
-    def _send(self, batch: list[_Entry]) -> None:
+    def _send(self, batch: list[Entry]) -> None:
         messages = [
             OutgoingMessage(str(index), entry.body, entry.group_id, entry.deduplication_id)
             for index, entry in enumerate(batch)
@@ -394,48 +296,35 @@ class Sender:
             self._give_up(batch, reason="error", code=type(exc).__name__, message=str(exc))
             return
 
-        now = time.monotonic()
-        if self._request_failures:
-            logger.info(
-                "edge_client: SQS reachable again after %d failed requests",
-                self._request_failures,
-            )
-        self._request_failures = 0
-        self._backoff_until = 0.0
-        sent = 0
-        retrying: list[_Entry] = []
-        rejected: list[_Entry] = []
+        failures = self._backoff.request_succeeded()
+        if failures:
+            logger.info("edge_client: SQS reachable again after %d failed requests", failures)
+        sent: list[Entry] = []
+        retrying: list[Entry] = []
+        rejected: list[Entry] = []
         for index, entry in enumerate(batch):
             failure = result.failed.get(str(index))
             if failure is None:
-                del self._outbox[entry.seq]
-                sent += 1
-            elif failure.retryable:
-                entry.last_error = failure.code
-                retrying.append(entry)
-            else:
-                entry.last_error = failure.code
-                rejected.append(entry)
-        retried = len(retrying)
+                sent.append(entry)
+                continue
+            entry.last_error = failure.code
+            (retrying if failure.retryable else rejected).append(entry)
+        self._outbox.remove(sent)
         if retrying:
             # One delay for the batch's failed entries, so that they go again together.
-            not_before = now + backoff_delay(
-                max(entry.attempts for entry in retrying),
-                base=self._settings.retry_base_delay,
-                cap=self._settings.retry_max_delay,
-                rng=self._rng,
+            not_before = time.monotonic() + self._backoff.delay(
+                max(entry.attempts for entry in retrying)
             )
             for entry in retrying:
                 entry.not_before = not_before
-            codes = sorted({entry.last_error or "" for entry in retrying})
             self._log.warning(
                 "entry-retry",
                 "edge_client: SQS refused %d of %d entries (%s); retrying them",
-                retried,
+                len(retrying),
                 len(batch),
-                ",".join(codes),
+                ",".join(sorted({entry.last_error or "" for entry in retrying})),
             )
-        self._state.resolve(sender_low=self._low(), sent=sent, retried=retried)
+        self._resolved(sent=len(sent), retried=len(retrying))
         if rejected:
             self._give_up(
                 rejected,
@@ -444,15 +333,8 @@ class Sender:
                 message="SQS rejected the entries",
             )
 
-    def _request_failed(self, batch: list[_Entry], exc: TransportError) -> None:
-        self._request_failures += 1
-        delay = backoff_delay(
-            self._request_failures,
-            base=self._settings.retry_base_delay,
-            cap=self._settings.retry_max_delay,
-            rng=self._rng,
-        )
-        self._backoff_until = time.monotonic() + delay
+    def _request_failed(self, batch: list[Entry], exc: TransportError) -> None:
+        delay = self._backoff.request_failed()
         for entry in batch:
             entry.last_error = exc.code
         self._log.warning(
@@ -462,11 +344,11 @@ class Sender:
             self._state.pending,
             delay,
         )
-        self._state.resolve(sender_low=self._low(), retried=len(batch))
+        self._resolved(retried=len(batch))
 
     def _abandon_all(self, reason: str) -> None:
         self._prepare_some(len(self._incoming))
-        entries = list(self._outbox.values())
+        entries = list(self._outbox)
         if entries:
             self._give_up(
                 entries,
@@ -476,40 +358,15 @@ class Sender:
             )
 
     def _give_up(
-        self, entries: list[_Entry], *, reason: str, code: str | None, message: str
+        self, entries: list[Entry], *, reason: str, code: str | None, message: str
     ) -> None:
-        for entry in entries:
-            self._outbox.pop(entry.seq, None)
-        self._fail(
+        self._outbox.remove(entries)
+        self._report.gave_up(
             tuple(entry.request_id for entry in entries),
             tuple(entry.body for entry in entries),
             reason=reason,
             code=code,
             message=message,
         )
-
-    def _fail(
-        self,
-        request_ids: tuple[str, ...],
-        bodies: tuple[str, ...],
-        *,
-        reason: str,
-        code: str | None,
-        message: str,
-    ) -> None:
-        self._log.log(
-            logging.ERROR,
-            f"give-up-{reason}",
-            "edge_client: gave up on %d events (%s%s): %s",
-            len(request_ids),
-            reason,
-            f", {code}" if code else "",
-            message,
-        )
-        if self._on_error is not None:
-            try:
-                self._on_error(DeliveryFailure(reason, code, message, request_ids, bodies))
-            except Exception:  # noqa: BLE001 - the application's callback
-                logger.exception("edge_client on_error callback raised")
         # Counted last: whoever waits in flush() sees the callback done when it wakes.
-        self._state.resolve(sender_low=self._low(), failed=len(request_ids))
+        self._resolved(failed=len(entries))

@@ -45,12 +45,16 @@ def group_id(session_id: str | None, request_id: str) -> str:
     return session_id or request_id
 
 
-def deduplication_id(event_type: str, request_id: str) -> str:
-    """Stable per (requestId, eventType), so every retry of an event is deduplicated by SQS.
+def deduplication_id(body: str) -> str:
+    """A hash of the message body: every retry of an event, and the same event tracked twice,
+    are deduplicated by SQS; two different events never are.
 
-    Hashed: a requestId may be 128 characters, the deduplication id may not be longer than that.
+    Different content under the same requestId and eventType (a feedback changed from "up" to
+    "down", a response tracked again with an error) is a new event for the processor to judge,
+    not a duplicate to drop (the contract's rule). SQS's own content-based deduplication would do
+    the same, but only when the queue has it switched on.
     """
-    return hashlib.sha256(f"{event_type}:{request_id}".encode()).hexdigest()
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def conform(event: Event) -> Event:

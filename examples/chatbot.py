@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 
 MODEL = "example-keyword-matcher"
+#: The prompt version (A/B arm) that produced the answers, sent as the response's ``variant``.
+PROMPT_VARIANT = "keywords-v1"
 
 CV_FACTS: dict[str, str] = {
     "terraform": "She wrote the Terraform modules for the queue, the processor and the reporter.",

@@ -1,9 +1,10 @@
 """A FastAPI chatbot that reports every question and answer to cv-analytics, without waiting.
 
 ``POST /chat`` tracks the question, answers it, tracks the answer (or the failure) and returns:
-the two ``track_*`` calls cost microseconds on the request path; a background thread delivers the
-events to the SQS FIFO queue. ``GET /analytics`` shows the client's counters. On shutdown the
-client flushes what is left, with a deadline.
+the two ``track_*`` calls cost microseconds on the request path; a background thread checks,
+redacts and delivers the events to the SQS FIFO queue. ``POST /feedback`` records the visitor's
+thumbs up or down (and comment) on an answer. ``GET /analytics`` shows the client's counters. On
+shutdown the client flushes what is left, with a deadline.
 
 Run it against the local stack (an emulated queue, and the processor consuming it)::
 
@@ -14,9 +15,11 @@ Run it against the local stack (an emulated queue, and the processor consuming i
     set -a; . /tmp/cv-analytics.env; set +a
     .venv/bin/uvicorn examples.fastapi_app:app --port 8000
 
-    # terminal 3: ask it something, then look at the counters
+    # terminal 3: ask it something, rate the answer, then look at the counters
     curl -s localhost:8000/chat -H 'content-type: application/json' \\
          -d '{"sessionId": "visitor-1", "question": "Has she used Terraform?"}'
+    curl -s localhost:8000/feedback -H 'content-type: application/json' \\
+         -d '{"requestId": "<the requestId /chat returned>", "thumbs": "up"}'
     curl -s localhost:8000/analytics
 
 Any SQS FIFO queue works the same way: set ``CV_ANALYTICS_QUEUE_URL`` (and the usual AWS
@@ -31,12 +34,13 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Literal
 
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from edge_client import EdgeClient, redact_pii
-from examples.chatbot import MODEL, answer
+from examples.chatbot import MODEL, PROMPT_VARIANT, answer
 
 
 class ChatRequest(BaseModel):
@@ -47,6 +51,12 @@ class ChatRequest(BaseModel):
 class ChatResponse(BaseModel):
     request_id: str = Field(serialization_alias="requestId")
     answer: str
+
+
+class FeedbackRequest(BaseModel):
+    request_id: str = Field(alias="requestId", min_length=1, max_length=128)
+    thumbs: Literal["up", "down"]
+    comment: str | None = None
 
 
 def create_app(analytics: EdgeClient | None = None) -> FastAPI:
@@ -92,8 +102,15 @@ def create_app(analytics: EdgeClient | None = None) -> FastAPI:
             processing_time_ms=(time.perf_counter() - started) * 1000,
             tokens={"input": result.input_tokens, "output": result.output_tokens},
             model=MODEL,
+            variant=PROMPT_VARIANT,
         )
         return ChatResponse(request_id=request_id, answer=result.text)
+
+    @app.post("/feedback", status_code=204)
+    async def feedback(body: FeedbackRequest, request: Request) -> None:
+        client: EdgeClient = request.app.state.analytics
+        # Joins its question's session (remembered by the client); the comment is redacted.
+        client.track_feedback(body.request_id, thumbs=body.thumbs, comment=body.comment)
 
     @app.get("/analytics")
     async def analytics_stats(request: Request) -> dict[str, int]:

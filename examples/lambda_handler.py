@@ -2,10 +2,13 @@
 
 Inside Lambda the client runs in serverless mode by itself (``AWS_LAMBDA_FUNCTION_NAME`` is set):
 no background thread, which the runtime would freeze between invocations, possibly halfway
-through a request. ``@analytics.lambda_handler`` sends the invocation's events synchronously
-before the handler returns, within a deadline that ends ``lambda_deadline_margin`` before the
-function's own timeout (the equivalent of Cloudflare's ``ctx.waitUntil``). Events that miss the
-deadline stay buffered for the next invocation of the same execution environment.
+through a request. Created at import, during the function's Init, the client registers a Lambda
+internal extension; ``@analytics.lambda_handler`` then returns the handler's response at once and
+the extension sends the invocation's events after it, before the execution environment may
+freeze (the equivalent of Cloudflare's ``ctx.waitUntil``), within a deadline that ends
+``lambda_deadline_margin`` before the function's own timeout. Where there is no Extensions API
+(run locally as below), the events are sent before the handler returns instead. Events that miss
+the deadline stay buffered for the next invocation of the same execution environment.
 
 The client is created once per execution environment, outside the handler, like any SDK client.
 
@@ -19,8 +22,8 @@ Run one invocation locally against the local stack::
     AWS_LAMBDA_FUNCTION_NAME=chatbot-local .venv/bin/python -m examples.lambda_handler \\
         "Has she used Terraform?"
 
-It prints the HTTP response and the client's counters: both events were sent before the
-handler returned (``sent=2, pending=0``).
+It prints the HTTP response and the client's counters: run outside Lambda there is no Extensions
+API, so both events were sent before the handler returned (``sent=2, pending=0``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from edge_client import EdgeClient, redact_pii
-from examples.chatbot import MODEL, answer
+from examples.chatbot import MODEL, PROMPT_VARIANT, answer
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -60,6 +63,7 @@ def build_handler(analytics: EdgeClient) -> Handler:
             processing_time_ms=(time.perf_counter() - started) * 1000,
             tokens={"input": result.input_tokens, "output": result.output_tokens},
             model=MODEL,
+            variant=PROMPT_VARIANT,
         )
         return {
             "statusCode": 200,
@@ -92,4 +96,7 @@ if __name__ == "__main__":
         "requestContext": {"requestId": "local-invocation"},
     }
     print(json.dumps(handler(event, LocalContext()), indent=2))
-    print(f"mode={analytics.mode}", analytics.stats())
+    print(
+        f"mode={analytics.mode} lambda_extension={analytics.lambda_extension_active}",
+        analytics.stats(),
+    )

@@ -18,6 +18,7 @@ SECTIONS: tuple[str, ...] = (
     "processor_faults",
     "reporter_faults",
     "bad_inputs",
+    "edge_bad_inputs",
     "pii",
 )
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from edge_client import DeliveryFailure, EdgeClient, InMemorySink, Settings
+from edge_client.backoff import backoff_delay
 from edge_client.config import MAX_BATCH_BYTES
-from edge_client.sender import backoff_delay
 from edge_client.transport import TransportError
 from edge_client.wire import body_size, deduplication_id
 
@@ -199,11 +199,11 @@ def test_the_session_memory_is_bounded(make_client: Make) -> None:
     assert sink.messages[-1].group_id == old
 
 
-def test_deduplication_ids_are_stable_short_and_distinct_per_event_type() -> None:
-    long_id = "r" * 128
-    assert deduplication_id("query", long_id) == deduplication_id("query", long_id)
-    assert deduplication_id("query", long_id) != deduplication_id("response", long_id)
-    assert len(deduplication_id("response", long_id)) == 64
+def test_deduplication_ids_are_stable_short_and_distinct_per_content() -> None:
+    body = '{"requestId": "%s"}' % ("r" * 128)
+    assert deduplication_id(body) == deduplication_id(body)
+    assert deduplication_id(body) != deduplication_id(body.replace("r", "s"))
+    assert len(deduplication_id(body)) == 64
 
 
 def test_the_same_event_tracked_twice_is_deduplicated(make_client: Make) -> None:

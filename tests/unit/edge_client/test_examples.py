@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from analytics_contract import QueryEvent, ResponseEvent
+from analytics_contract import FeedbackEvent, QueryEvent, ResponseEvent
 from edge_client import EdgeClient, InMemorySink, redact_pii
 
 
@@ -23,15 +23,25 @@ def test_the_fastapi_app_tracks_each_question_and_answer() -> None:
         second = http.post("/chat", json={"sessionId": "v-1", "question": "Gardening?"})
         assert first.status_code == second.status_code == 200
         request_ids = [first.json()["requestId"], second.json()["requestId"]]
+        rated = http.post(
+            "/feedback",
+            json={"requestId": request_ids[1], "thumbs": "down", "comment": "call 07700 900123"},
+        )
+        assert rated.status_code == 204
     # Leaving the app ran its shutdown: the client flushed and closed.
-    assert analytics.stats().sent == 4
+    assert analytics.stats().sent == 5
     events = sink.events
     queries = [e for e in events if isinstance(e, QueryEvent)]
     responses = [e for e in events if isinstance(e, ResponseEvent)]
+    feedback = [e for e in events if isinstance(e, FeedbackEvent)]
     assert [q.request_id for q in queries] == [r.request_id for r in responses] == request_ids
     assert queries[0].query == "Terraform? [EMAIL]"
     assert [r.match_type for r in responses] == ["full", "none"]
     assert all(r.processing_time_ms is not None and r.tokens for r in responses)
+    assert {r.variant for r in responses} == {"keywords-v1"}
+    assert [(f.request_id, f.thumbs, f.comment, f.session_id) for f in feedback] == [
+        (request_ids[1], "down", "call [PHONE]", "v-1")
+    ]
 
 
 def test_the_lambda_handler_delivers_before_returning(monkeypatch: pytest.MonkeyPatch) -> None:

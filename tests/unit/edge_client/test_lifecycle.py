@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from edge_client import DeliveryFailure, EdgeClient, InMemorySink, Settings, lifecycle
-from edge_client import client as client_module
+from edge_client import delivery as delivery_module
 from edge_client.sender import Sender
 
 from .conftest import HANG_GUARD, ScriptedTransport, eventually
@@ -124,14 +124,14 @@ def test_a_crashing_sender_is_not_restarted_by_every_call(
 
     monkeypatch.setattr(Sender, "start", counting_start)
     monkeypatch.setattr(Sender, "_cycle", crash)
-    monkeypatch.setattr(client_module, "_restart_clock", lambda: 1_000.0)  # time stands still
+    monkeypatch.setattr(delivery_module, "_restart_clock", lambda: 1_000.0)  # time stands still
     client = make_client(transport=ScriptedTransport())
     client.track_query(session_id="s", query="first")
     assert eventually(lambda: not client._sender.alive())
     for index in range(200):
         client.track_query(session_id="s", query=f"q{index}")
     assert len(starts) == 1  # the next restart waits a second; flush() does not wait for it
-    monkeypatch.setattr(client_module, "_restart_clock", lambda: 1_001.5)  # a second later
+    monkeypatch.setattr(delivery_module, "_restart_clock", lambda: 1_001.5)  # a second later
     client.track_query(session_id="s", query="later")
     assert len(starts) == 2
     assert client.flush(timeout=HANG_GUARD) is True

@@ -1,4 +1,5 @@
-"""track_query / track_response: ids, timestamps, truncation, validation, strict mode."""
+"""track_query / track_response / track_feedback: ids, timestamps, truncation, validation off
+the caller's thread, strict mode."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import UTC, datetime
 import pytest
 
 from analytics_contract import (
+    MAX_COMMENT_CHARS,
     MAX_ERROR_CHARS,
     MAX_QUERY_CHARS,
     MAX_REASONING_CHARS,
     MAX_RESPONSE_CHARS,
+    FeedbackEvent,
     InvalidEventError,
     QueryEvent,
     ResponseEvent,
@@ -165,8 +168,10 @@ def test_invalid_events_log_once_per_interval(
     with caplog.at_level(logging.WARNING, logger="edge_client"):
         for _ in range(200):
             client.track_query(session_id="bad id", query="q")
+        assert client.flush() is True
     assert client.stats().invalid == 200
-    assert len([r for r in caplog.records if r.name == "edge_client"]) == 1
+    # (Only this client's kind of record: another test's client may still be finishing its close.)
+    assert len([r for r in caplog.records if "invalid query event" in r.getMessage()]) == 1
 
 
 def test_track_accepts_a_ready_contract_event(make_client: Make) -> None:
@@ -213,3 +218,123 @@ def test_from_env_reads_the_queue_url_and_the_disabled_switch(
     assert client.close() is True
     monkeypatch.setenv("CV_ANALYTICS_DISABLED", "true")
     assert EdgeClient.from_env().disabled is True
+
+
+def test_the_contract_is_checked_off_the_callers_thread(
+    make_client: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink)
+    with caplog.at_level(logging.WARNING, logger="edge_client"):
+        client.track_query(session_id="bad id", query="q")
+        good = client.track_query(session_id="s", query="q")
+        # Accepted into the buffer at first: the call did nothing but capture its arguments.
+        assert client.stats().invalid in (0, 1)
+        assert client.flush() is True
+    [record] = [r for r in caplog.records if "invalid" in r.getMessage()]
+    assert record.threadName == "edge-client-sender"
+    assert "session_id" in record.getMessage()
+    assert [event.request_id for event in sink.events] == [good]
+    stats = client.stats()
+    assert (stats.invalid, stats.enqueued, stats.sent, stats.pending) == (1, 1, 1, 0)
+    assert stats.enqueued == stats.sent + stats.failed + stats.pending
+
+
+def test_strict_mode_checks_on_the_callers_thread_and_sends_what_passes(make_client: Make) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink, strict=True)
+    rid = client.track_query(session_id="s", query="q")
+    with pytest.raises(InvalidEventError, match=r"thumbs, rating: give exactly one"):
+        client.track_feedback(rid, thumbs="up", rating=5)
+    client.track_feedback(rid, rating=4)
+    assert client.flush() is True
+    assert [event.event_type for event in sink.events] == ["query", "feedback"]
+    assert client.stats().invalid == 1
+
+
+def test_arguments_are_copied_when_tracked(make_client: Make) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=600))
+    metadata = {"page": "/cv"}
+    tokens = {"input": 1, "output": 2}
+    rid = client.track_query(session_id="s", query="q", metadata=metadata)
+    client.track_response(request_id=rid, match_type="full", match_score=1, tokens=tokens)
+    metadata["page"] = "/changed"
+    tokens["input"] = 999
+    assert client.flush() is True
+    query, response = sink.events
+    assert isinstance(query, QueryEvent) and isinstance(response, ResponseEvent)
+    assert query.metadata == {"page": "/cv"}
+    assert response.tokens == Tokens(input=1, output=2)
+
+
+def test_the_timestamp_is_the_time_of_the_call_not_of_the_send(make_client: Make) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=600))
+    before = time.time_ns() // 1_000_000
+    client.track_query(session_id="s", query="q")
+    after = time.time_ns() // 1_000_000
+    time.sleep(0.05)
+    assert client.flush() is True
+    [event] = sink.events
+    assert before <= event.timestamp <= after
+
+
+def test_track_feedback_joins_its_questions_session_and_is_shortened(make_client: Make) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink)
+    rid = client.track_query(session_id="visitor-3", query="Python?")
+    client.track_response(
+        request_id=rid, match_type="full", match_score=90, variant="prompt-v2", model="m"
+    )
+    client.track_feedback(rid, thumbs="down", comment="c" * (MAX_COMMENT_CHARS + 5))
+    client.track_feedback(rid, rating=5, session_id="visitor-3", timestamp=1_763_000_000_000)
+    client.track_feedback("other-question", rating=3)
+    assert client.flush() is True
+
+    _query, response, thumbs, rated, _other = sink.events
+    assert isinstance(response, ResponseEvent) and response.variant == "prompt-v2"
+    assert isinstance(thumbs, FeedbackEvent) and isinstance(rated, FeedbackEvent)
+    assert (thumbs.thumbs, thumbs.rating, thumbs.session_id) == ("down", None, "visitor-3")
+    assert thumbs.comment == "c" * MAX_COMMENT_CHARS
+    assert thumbs.truncated_fields == ["comment"]
+    assert (rated.rating, rated.timestamp) == (5, 1_763_000_000_000)
+    groups = [message.group_id for message in sink.messages]
+    assert groups == ["visitor-3"] * 4 + ["other-question"]
+    # A second feedback on the same answer is a new event (the processor keeps the latest by
+    # timestamp), not a duplicate for SQS to drop.
+    assert len({message.deduplication_id for message in sink.messages[2:4]}) == 2
+    assert client.stats().truncated == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda c: c.track_feedback("r"), "thumbs, rating"),
+        (lambda c: c.track_feedback("r", thumbs="sideways"), "thumbs"),
+        (lambda c: c.track_feedback("r", rating=6), "rating"),
+        (lambda c: c.track_feedback("r", rating=4.5), "rating"),
+        (
+            lambda c: c.track_response(
+                request_id="r", match_type="full", match_score=1, variant=""
+            ),
+            "variant",
+        ),
+    ],
+)
+def test_invalid_feedback_and_variants_name_the_field(
+    make_client: Make,
+    caplog: pytest.LogCaptureFixture,
+    call: Callable[[EdgeClient], str],
+    field: str,
+) -> None:
+    sink = InMemorySink()
+    client = make_client(transport=sink)
+    with caplog.at_level(logging.WARNING, logger="edge_client"):
+        call(client)
+        assert client.flush() is True
+    assert sink.messages == []
+    assert client.stats().invalid == 1
+    [message] = [r.getMessage() for r in caplog.records]
+    assert f": invalid {'response' if field == 'variant' else 'feedback'} event" in message
+    assert f"not tracked: {field}" in message
