@@ -25,6 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from analytics_contract import InvalidEventError, weeks
 from cv_analytics import dlq
+from cv_analytics.deploy.command import register as register_deploy
 from cv_analytics.stack import (
     ENV_ANALYTICS_TABLE,
     ENV_DLQ_URL,
@@ -612,6 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for delivery (default: 10)"
     )
+    register_deploy(commands)
     return parser
 
 
