@@ -11,6 +11,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -120,12 +121,15 @@ class Runner:
 
     def run(self) -> None:
         total = len(self.plan.steps)
+        started = time.monotonic()
         for step in self.plan.steps:
             self.say()
             self.say(f"== step {step.number}/{total}: {step.title}")
+            step_started = time.monotonic()
             self.run_step(step)
+            self.say(f"(step {step.number} done in {time.monotonic() - step_started:.0f} s)")
         self.say()
-        self.say("Deployment complete.")
+        self.say(f"Deployment complete in {time.monotonic() - started:.0f} s.")
 
     def run_step(self, step: Step) -> None:
         for action in step.actions:
