@@ -2,19 +2,22 @@
 ``cv-analytics deploy``.
 
     python -m cv_analytics.deploy.ci github-env [--workspace W | --service S] >> "$GITHUB_ENV"
-    python -m cv_analytics.deploy.ci needs-deploy --service S >> "$GITHUB_OUTPUT"
+    eval "$(python -m cv_analytics.deploy.ci github-env --workspace W --format shell)"
+    python -m cv_analytics.deploy.ci needs-deploy --service S
 
 ``github-env`` prints ``NAME=value`` lines: the region (``AWS_REGION`` and ``AWS_DEFAULT_REGION``:
 botocore reads only the latter), every Terraform variable as ``TF_VAR_*``, the Terraform Cloud
 organization and, for a workspace or a service, ``TF_WORKSPACE`` (and the service's
 ``STACK_NAME``). A missing or invalid setting fails it, naming the setting: the job stops at its
-first step. ``needs-deploy`` prints ``deploy=true`` unless the stack already runs the release in
-``.aws-sam/parameters/<service>.yaml`` (its ``DeployHash``).
+first step. ``--format shell`` prints quoted ``export`` lines instead, for a job that goes through
+several workspaces in turn. ``needs-deploy`` prints ``true`` unless the stack already runs the
+release in ``.aws-sam/parameters/<service>.yaml`` (its ``DeployHash``).
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -40,19 +43,21 @@ from cv_analytics.deploy.settings import (
 def github_environment(
     settings: Settings, *, workspace: Workspace | None = None, service: Service | None = None
 ) -> dict[str, str]:
+    if service is not None:
+        workspace = SERVICE_WORKSPACE[service]
     environment = {
         **settings.aws_environment(),
         **settings.terraform_environment(),
-        "TF_CLOUD_ORGANIZATION": settings.terraform_cloud.organization,
+        **settings.terraform_cloud_environment(workspace),
     }
-    if settings.terraform_cloud.hostname != "app.terraform.io":
-        environment["TF_CLOUD_HOSTNAME"] = settings.terraform_cloud.hostname
     if service is not None:
-        workspace = SERVICE_WORKSPACE[service]
         environment["STACK_NAME"] = settings.stack_name(service)
-    if workspace is not None:
-        environment["TF_WORKSPACE"] = settings.workspace_name(workspace)
     return environment
+
+
+def shell_lines(environment: Mapping[str, str]) -> str:
+    """``export NAME='value'`` lines, quoted for ``eval``."""
+    return "".join(f"export {name}={shlex.quote(value)}\n" for name, value in environment.items())
 
 
 def env_lines(environment: Mapping[str, str]) -> str:
@@ -85,25 +90,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     scope = env.add_mutually_exclusive_group()
     scope.add_argument("--workspace", choices=WORKSPACES)
     scope.add_argument("--service", choices=SERVICES)
-    deploy = commands.add_parser("needs-deploy", help="deploy=true|false for $GITHUB_OUTPUT")
+    env.add_argument("--format", choices=("github", "shell"), default="github")
+    deploy = commands.add_parser("needs-deploy", help="true when the stack runs another release")
     deploy.add_argument("--service", choices=SERVICES, required=True)
     deploy.add_argument("--parameters", type=Path, default=None)
     args = parser.parse_args(argv)
     try:
         settings = load(args.settings)
         if args.command == "github-env":
-            sys.stdout.write(
-                env_lines(
-                    github_environment(settings, workspace=args.workspace, service=args.service)
-                )
+            environment = github_environment(
+                settings, workspace=args.workspace, service=args.service
             )
+            write = shell_lines if args.format == "shell" else env_lines
+            sys.stdout.write(write(environment))
             return 0
         path = args.parameters or args.settings.parent / parameters_file(args.service)
         wanted = needs_deploy(settings, args.service, path, _cloudformation(settings))
     except SettingsError as exc:
         print(f"deploy settings: {exc}", file=sys.stderr)
         return 2
-    sys.stdout.write(f"deploy={'true' if wanted else 'false'}\n")
+    sys.stdout.write("true\n" if wanted else "false\n")
     return 0
 
 

@@ -215,9 +215,8 @@ def output_command(settings: Settings, target: Target, workspace: Workspace) -> 
 
 
 def sam_parameters_command(target: Target, service: Service) -> Command:
-    return Command(
-        (target.python, str(SAM_PARAMETERS_SCRIPT), service, "--outputs-dir", str(OUTPUTS_DIR))
-    )
+    python = display_path(target.python, target.root)
+    return Command((python, str(SAM_PARAMETERS_SCRIPT), service, "--outputs-dir", str(OUTPUTS_DIR)))
 
 
 def sam_build_command(target: Target, service: Service) -> Command:
@@ -259,10 +258,7 @@ def common_environment(settings: Settings, target: Target) -> dict[str, str]:
             # This machine's default CLI configuration points at a file that does not exist.
             environment["TF_CLI_CONFIG_FILE"] = os.devnull
     else:
-        environment["TF_CLOUD_ORGANIZATION"] = settings.terraform_cloud.organization
-        if settings.terraform_cloud.hostname != "app.terraform.io":
-            environment["TF_CLOUD_HOSTNAME"] = settings.terraform_cloud.hostname
-    environment["TF_IN_AUTOMATION"] = "1"
+        environment.update(settings.terraform_cloud_environment())
     return environment
 
 

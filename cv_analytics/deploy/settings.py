@@ -251,15 +251,15 @@ class Settings(_Section):
         ``AWS_DEFAULT_REGION`` or the profile, Terraform's provider gets ``aws_region`` too."""
         return {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
 
-    def terraform_cloud_environment(self, workspace: Workspace) -> dict[str, str]:
-        """What selects the workspace's state in Terraform Cloud (its ``cloud {}`` block names
-        neither organization nor workspace)."""
-        environment = {
-            "TF_CLOUD_ORGANIZATION": self.terraform_cloud.organization,
-            "TF_WORKSPACE": self.workspace_name(workspace),
-        }
+    def terraform_cloud_environment(self, workspace: Workspace | None = None) -> dict[str, str]:
+        """What selects the state in Terraform Cloud (the ``cloud {}`` blocks name neither
+        organization nor workspace): the organization, the hostname when not the default, and
+        the workspace's ``TF_WORKSPACE`` when one is given."""
+        environment = {"TF_CLOUD_ORGANIZATION": self.terraform_cloud.organization}
         if self.terraform_cloud.hostname != "app.terraform.io":
             environment["TF_CLOUD_HOSTNAME"] = self.terraform_cloud.hostname
+        if workspace is not None:
+            environment["TF_WORKSPACE"] = self.workspace_name(workspace)
         return environment
 
 

@@ -72,8 +72,11 @@ def find_tools(
 
 
 def display_path(executable: str, root: Path) -> str:
-    """A tool's path as printed: relative to the repository when it is inside it."""
+    """A tool's path as printed (and run): its bare name when that is what PATH finds, relative
+    to the repository when it is inside it, else as given."""
     path = Path(executable)
+    if path.is_absolute() and shutil.which(path.name) == executable:
+        return path.name
     try:
         return str(path.relative_to(root))
     except ValueError:

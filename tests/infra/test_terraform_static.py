@@ -3,11 +3,13 @@ interface (documented variables and outputs, validation of bad input) and the st
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cv_analytics.deploy.settings import NAME_PREFIX_PATTERN
 from cv_analytics.infra import hcl
 from cv_analytics.infra import terraform as tf
 from cv_analytics.local.moto_server import LocalAws
@@ -213,3 +215,50 @@ def test_local_runs_never_inherit_remote_state_settings(
     workspace = tf.prepare(tmp_path, tmp_path / "work")
     tf.init(workspace)
     assert tf.apply(workspace) == {"workspace": "default"}
+
+
+# ---------------------------------------------------------------- provider versions and names
+
+ROOTS = [*tf.MODULES.values(), tf.DEPLOY_ROLE_MODULE]
+
+
+def test_the_provider_is_pinned_exactly_and_locked_the_same_in_every_root() -> None:
+    """Provider versions cannot change between a plan and its apply (or between two machines):
+    an exact version in versions.tf, and one committed lock file, identical in every root."""
+    locks = {root.name: (root / tf.LOCK_FILE).read_text(encoding="utf-8") for root in ROOTS}
+    assert len(set(locks.values())) == 1, "the roots' lock files differ"
+    lock = next(iter(locks.values()))
+    (version,) = re.findall(r'^\s+version\s+=\s+"([^"]+)"', lock, re.M)
+    assert re.search(rf'constraints = "{re.escape(version)}"', lock)
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10, "checksums for every platform"
+    assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', lock)
+    for root in ROOTS:
+        versions = (root / "versions.tf").read_text(encoding="utf-8")
+        assert f'version = "{version}"' in versions, root.name
+    ignored = (tf.REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert tf.LOCK_FILE not in ignored
+
+
+def test_init_with_the_lock_file_works_offline_and_refuses_another_provider(tmp_path: Path) -> None:
+    workspace = tf.prepare(tf.WORKER_MODULE, tmp_path / "worker")
+    assert "-lockfile=readonly" in tf.init_arguments(workspace.work_dir)
+    tf.init(workspace)  # from the mirror when there is one, the lock file read-only
+    tampered = tf.prepare(tf.WORKER_MODULE, tmp_path / "tampered")
+    lock = tampered.work_dir / tf.LOCK_FILE
+    lock.write_text(re.sub(r'"h1:[^"]+"', '"h1:' + "A" * 43 + '="', lock.read_text()), "utf-8")
+    if not tf.PLUGIN_MIRROR.is_dir():
+        pytest.skip("the registry's zh: checksums would still match: needs the local mirror")
+    lock.write_text(re.sub(r'\s+"zh:[0-9a-f]{64}",', "", lock.read_text()), "utf-8")
+    with pytest.raises(tf.TerraformError, match="checksum"):
+        tf.init(tampered)
+
+
+def test_the_prefix_rule_is_the_same_for_terraform_sam_and_deploy_toml() -> None:
+    """A prefix deploy.toml accepts is one every workspace and the SAM template accept."""
+    naming = (tf.REPO_ROOT / "infra_modules" / "naming" / "main.tf").read_text(encoding="utf-8")
+    (terraform_rule,) = re.findall(
+        r'condition\s+=\s+can\(regex\("([^"]+)", var\.name_prefix\)\)', naming
+    )
+    template = (tf.REPO_ROOT / "template.yaml").read_text(encoding="utf-8")
+    (sam_rule,) = re.findall(r'NamePrefix:\n(?:.*\n)*?\s+AllowedPattern: "([^"]+)"', template)
+    assert terraform_rule.replace("\\\\", "\\") == sam_rule == NAME_PREFIX_PATTERN

@@ -3,6 +3,7 @@ base dependencies only."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cv_analytics.cli import main
-from tests.unit.deploy.conftest import COMMITTED
+from tests.unit.deploy.conftest import COMMITTED, filled
 
 
 def test_the_dry_run_prints_the_six_steps_and_changes_nothing(
@@ -69,3 +70,30 @@ def test_register_adds_deploy_with_its_handler() -> None:
     args = parser.parse_args(["deploy", "--dry-run"])
     assert args.func is command.run
     assert args.dry_run is True
+
+
+def test_the_readme_s_hand_run_commands_are_exactly_what_the_command_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """README's "by hand" block is the dry run of deploy.toml with its three example values."""
+    readme = (COMMITTED.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### First deployment: one command") :]
+    section = section[section.index("ready to paste:") :]
+    block = section[section.index("```bash\n") + len("```bash\n") : section.index("\n```\n")]
+    settings = tmp_path / "deploy.toml"
+    settings.write_text(
+        filled(
+            organization="my-org",
+            sender="reports@example.com",
+            recipients='["you@example.com"]',
+        ),
+        encoding="utf-8",
+    )
+    assert main(["deploy", "--dry-run", "--settings", str(settings)]) == 0
+    out = capsys.readouterr().out
+    printed = out[out.index("export ") :].rstrip("\n")
+    # The interpreter is this machine's; the README says `python`.
+    printed = re.sub(r"^\S*python[0-9.]* scripts/", "python scripts/", printed, flags=re.M)
+    printed = re.sub(r"^(TF_WORKSPACE=\S+ )?\S*/terraform ", r"\1terraform ", printed, flags=re.M)
+    printed = re.sub(r"^\S*/sam ", "sam ", printed, flags=re.M)
+    assert printed == block
