@@ -9,3 +9,6 @@ terraform and sam are), :mod:`.plan` (the steps and their exact command lines), 
 Only the base dependencies (boto3, pydantic) are imported: the command runs from a plain
 ``pip install cv-analytics``.
 """
+
+#: The settings file, at the repository's root: every value a user chooses for a deployment.
+SETTINGS_FILE = "deploy.toml"

@@ -25,12 +25,11 @@ from typing import Any
 
 import boto3
 
-from cv_analytics.deploy import stacks
+from cv_analytics.deploy import SETTINGS_FILE, stacks
 from cv_analytics.deploy.plan import parameters_file
 from cv_analytics.deploy.settings import (
     SERVICE_WORKSPACE,
     SERVICES,
-    SETTINGS_FILE,
     WORKSPACES,
     Service,
     Settings,

@@ -1,4 +1,8 @@
-"""``cv-analytics deploy``: argparse wiring of the deployment (:func:`register`)."""
+"""``cv-analytics deploy``: argparse wiring of the deployment (:func:`register`).
+
+Only argparse and the standard library at import (building the parser stays quick and loads no
+AWS SDK); the handler imports the deployment when it runs.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,16 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cv_analytics.deploy import checks
-from cv_analytics.deploy import plan as deploy_plan
-from cv_analytics.deploy.runner import DeployError, Runner
-from cv_analytics.deploy.settings import SETTINGS_FILE, SettingsError, load
-from cv_analytics.deploy.tools import SAM_ENVIRONMENT_VARIABLE, ToolNotFoundError, Tools, find_tools
+from cv_analytics.deploy import SETTINGS_FILE
+from cv_analytics.deploy.tools import SAM_ENVIRONMENT_VARIABLE
+
+if TYPE_CHECKING:
+    from cv_analytics.deploy import checks
+    from cv_analytics.deploy import plan as deploy_plan
+    from cv_analytics.deploy.runner import Runner
+    from cv_analytics.deploy.tools import Tools
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -88,6 +95,8 @@ def register(subparsers: Any) -> None:
 
 
 def _tools(args: argparse.Namespace, root: Path, *, required: bool) -> Tools:
+    from cv_analytics.deploy.tools import ToolNotFoundError, Tools, find_tools
+
     try:
         return find_tools(terraform=args.terraform, sam=args.sam, environ=os.environ, root=root)
     except ToolNotFoundError:
@@ -100,6 +109,12 @@ def _tools(args: argparse.Namespace, root: Path, *, required: bool) -> Tools:
 def run(args: argparse.Namespace) -> int:
     """The command's handler: exit 0 when deployed (or printed/checked), 1 on a failure, 2 on a
     settings or usage problem."""
+    from cv_analytics.deploy import checks
+    from cv_analytics.deploy import plan as deploy_plan
+    from cv_analytics.deploy.runner import DeployError, Runner
+    from cv_analytics.deploy.settings import SettingsError, load
+    from cv_analytics.deploy.tools import ToolNotFoundError
+
     settings_path: Path = args.settings.resolve()
     root = settings_path.parent
     try:
@@ -150,6 +165,8 @@ def _copier(root: Path) -> Any:
 
 
 def _after(runner: Runner, outcomes: list[checks.Outcome]) -> None:
+    from cv_analytics.deploy import plan as deploy_plan
+
     ses = next((outcome.detail for outcome in outcomes if outcome.name == "SES"), "")
     output = deploy_plan.output_command(runner.plan.settings, runner.plan.target, "worker_infra")
     runner.say(

@@ -30,8 +30,6 @@ from pydantic import (
     model_validator,
 )
 
-SETTINGS_FILE = "deploy.toml"
-
 # The Terraform root modules, in the order they are applied (each reads the one before by name).
 Workspace = Literal["worker_infra", "processor_infra", "reporter_infra"]
 WORKSPACES: tuple[Workspace, ...] = ("worker_infra", "processor_infra", "reporter_infra")

@@ -97,3 +97,17 @@ def test_the_readme_s_hand_run_commands_are_exactly_what_the_command_runs(
     printed = re.sub(r"^(TF_WORKSPACE=\S+ )?\S*/terraform ", r"\1terraform ", printed, flags=re.M)
     printed = re.sub(r"^\S*/sam ", "sam ", printed, flags=re.M)
     assert printed == block
+
+
+def test_registering_the_command_loads_no_aws_sdk() -> None:
+    """Building the parser stays quick (`cv-analytics --help`): the handler imports the rest."""
+    code = (
+        "import argparse, sys\n"
+        "from cv_analytics.deploy.command import register\n"
+        "register(argparse.ArgumentParser().add_subparsers())\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore', 'moto')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path("/")
+    )
+    assert result.stdout.strip() == "[]"
