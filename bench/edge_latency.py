@@ -36,8 +36,8 @@ from dataclasses import dataclass
 
 import boto3
 
-from cv_analytics.local.moto_server import LOCAL_ENV, free_port
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import LOCAL_ENV, free_port
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import EdgeClient, Settings
 from edge_client.sqs import default_config
 

@@ -46,9 +46,9 @@ from moto import mock_aws
 
 from analytics_contract import QueryEvent, ResponseEvent
 from analytics_contract.storage import record_to_item, to_attribute_values
-from cv_analytics.local.moto_server import LOCAL_ENV
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
-from cv_analytics.local.sqs_trigger import SqsTrigger
+from cv_analytics.dev.emulator import LOCAL_ENV
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.sqs_trigger import SqsTrigger
 from processor.config import ProcessorSettings
 from processor.records import complete_record
 from processor.wiring import build_event_processor

@@ -3,8 +3,8 @@
 Two kinds of message end up in the DLQ:
 
 - *quarantined*: the processor rejected the body (not JSON, breaks the contract) and sent it here at
-  once, with message attributes ``quarantineReason``, ``quarantineKind``, ``sourceMessageId`` and
-  ``quarantinedAt``;
+  once, with the message attributes of :mod:`analytics_contract.dead_letters` (reason, kind,
+  source message id and queue, time);
 - *redriven*: processing failed for another reason (a crash, throttling, a missing table) on every
   one of the queue's ``maxReceiveCount`` (3) receives, and SQS moved the message here itself. It
   carries no reason; its receive count says how often it was tried.
@@ -28,13 +28,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from cv_analytics.local.resources import MAX_RECEIVE_COUNT
-from processor.quarantine import QUARANTINE_ATTRIBUTES
+from analytics_contract import dead_letters
+from analytics_contract.dead_letters import QUARANTINE_ATTRIBUTES
 
 REPLAYED_FROM_ATTRIBUTE = "replayedFromDlqMessageId"
 REDRIVEN_REASON = "failed processing {count} times (redriven by SQS)"
-#: The project's redrive setting, for when the source queue cannot be read.
-DEFAULT_MAX_RECEIVE_COUNT = MAX_RECEIVE_COUNT
+#: The project's redrive setting (``worker_infra``'s ``max_receive_count``; a unit test keeps it
+#: equal to the local resources'), for when the source queue's redrive policy cannot be read.
+DEFAULT_MAX_RECEIVE_COUNT = 3
 _BATCH = 10
 
 
@@ -52,20 +53,33 @@ class DeadLetter:
 
     @property
     def quarantined(self) -> bool:
-        return "quarantineReason" in self.attributes
+        return dead_letters.REASON in self.attributes
+
+    @property
+    def quarantine_reason(self) -> str | None:
+        """Why the processor quarantined it; ``None`` for a message SQS redrove."""
+        return self.attributes.get(dead_letters.REASON)
 
     @property
     def reason(self) -> str:
-        if self.quarantined:
-            return self.attributes["quarantineReason"]
-        return REDRIVEN_REASON.format(count=self.max_receive_count)
+        return self.quarantine_reason or REDRIVEN_REASON.format(count=self.max_receive_count)
 
     @property
     def kind(self) -> str:
         """``quarantined:<kind>`` (e.g. ``quarantined:schema``) or ``redriven``."""
         if self.quarantined:
-            return f"quarantined:{self.attributes.get('quarantineKind', 'unknown')}"
+            return f"quarantined:{self.attributes.get(dead_letters.KIND, 'unknown')}"
         return "redriven"
+
+    @property
+    def source_message_id(self) -> str | None:
+        """Its ``messageId`` on the events queue (quarantined messages only)."""
+        return self.attributes.get(dead_letters.SOURCE_MESSAGE_ID)
+
+    @property
+    def quarantined_at(self) -> str | None:
+        """When the processor quarantined it (ISO 8601; quarantined messages only)."""
+        return self.attributes.get(dead_letters.QUARANTINED_AT)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from analytics_contract import (
     MAX_REASONING_CHARS,
     MAX_RESPONSE_CHARS,
     SCHEMA_VERSION,
+    AnyEvent,
     InvalidEventError,
     QueryEvent,
     ResponseEvent,
@@ -29,10 +30,11 @@ from analytics_contract import (
 )
 from analytics_contract.events import TEXT_LIMITS
 
-Event = QueryEvent | ResponseEvent
+Event = AnyEvent
 
 _QUERY_TEXT = ("query",)
 _RESPONSE_TEXT = ("response", "reasoning", "error")  # the contract's order
+_FEEDBACK_TEXT = ("comment",)
 
 
 # Request ids come from a private generator seeded from os.urandom, reseeded in every forked
@@ -169,7 +171,9 @@ def build_response(
 
 def text_fields(event: Event) -> tuple[str, ...]:
     """The contract's shortenable text fields of this kind of event."""
-    return _QUERY_TEXT if isinstance(event, QueryEvent) else _RESPONSE_TEXT
+    if isinstance(event, QueryEvent):
+        return _QUERY_TEXT
+    return _RESPONSE_TEXT if isinstance(event, ResponseEvent) else _FEEDBACK_TEXT
 
 
 def merge_truncated(event: Event, extra: list[str]) -> list[str]:

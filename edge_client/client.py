@@ -31,7 +31,7 @@ from typing import Any, Protocol, TypeVar
 import boto3
 from botocore.config import Config
 
-from analytics_contract import InvalidEventError, QueryEvent, ResponseEvent, Tokens
+from analytics_contract import AnyEvent, InvalidEventError, QueryEvent, ResponseEvent, Tokens
 from edge_client import lifecycle
 from edge_client.buffer import ClientStats, SharedState
 from edge_client.building import build_query, build_response, new_request_id
@@ -42,7 +42,7 @@ from edge_client.sender import ErrorCallback, Sender
 from edge_client.sqs import SqsTransport, default_config
 from edge_client.transport import Transport
 
-Event = QueryEvent | ResponseEvent
+Event = AnyEvent
 R = TypeVar("R")
 
 #: The clock that spaces out restarts of a dead sender from track_* (a seam for tests).

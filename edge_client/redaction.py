@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from analytics_contract import QueryEvent, ResponseEvent
+from analytics_contract import AnyEvent, QueryEvent
 from edge_client.building import text_fields
 
-Event = QueryEvent | ResponseEvent
+Event = AnyEvent
 Redactor = Callable[[Event], Event]
 
 EMAIL_PLACEHOLDER = "[EMAIL]"

@@ -29,7 +29,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from analytics_contract import QueryEvent, ResponseEvent, parse_event_json
+from analytics_contract import AnyEvent, parse_event_json
 from edge_client.buffer import Item, SharedState
 from edge_client.config import MAX_BATCH_BYTES, Settings
 from edge_client.logs import RateLimitedLog, logger
@@ -45,7 +45,7 @@ from edge_client.wire import (
     sqs_safe,
 )
 
-Event = QueryEvent | ResponseEvent
+Event = AnyEvent
 
 #: Events prepared (redacted, serialized, sized) per step of the sender.
 PREPARE_CHUNK = 50

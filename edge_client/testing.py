@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 
-from analytics_contract import QueryEvent, ResponseEvent, parse_event_json
+from analytics_contract import AnyEvent, parse_event_json
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
@@ -29,7 +29,7 @@ class ReceivedMessage:
     deduplication_id: str
 
     @property
-    def event(self) -> QueryEvent | ResponseEvent:
+    def event(self) -> AnyEvent:
         return parse_event_json(self.body)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from analytics_contract import QueryEvent, ResponseEvent, parse_event_json
+from analytics_contract import AnyEvent, parse_event_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +94,7 @@ class InMemorySink:
             return list(self._messages)
 
     @property
-    def events(self) -> list[QueryEvent | ResponseEvent]:
+    def events(self) -> list[AnyEvent]:
         """The accepted messages, parsed back into contract events, in the order they were sent."""
         return [parse_event_json(message.body) for message in self.messages]
 

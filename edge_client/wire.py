@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from analytics_contract import InvalidEventError, QueryEvent, ResponseEvent
+from analytics_contract import AnyEvent, FeedbackEvent, InvalidEventError, QueryEvent, ResponseEvent
 from analytics_contract.events import parse_event
 from edge_client.building import merge_truncated, shorten, text_fields
 from edge_client.config import MAX_BATCH_BYTES
 
-Event = QueryEvent | ResponseEvent
+Event = AnyEvent
 
 #: Each shrinking round aims this many bytes below the limit, so that it rarely needs a second.
 _SHRINK_SLACK = 256
@@ -55,7 +55,7 @@ def deduplication_id(event_type: str, request_id: str) -> str:
 
 def conform(event: Event) -> Event:
     """Re-validate an event a hook has changed, shortening its text to the contract's limits."""
-    if not isinstance(event, QueryEvent | ResponseEvent):
+    if not isinstance(event, QueryEvent | ResponseEvent | FeedbackEvent):
         raise InvalidEventError(f"(event): expected a contract event, got {type(event).__name__}")
     fields = event.model_dump()
     cut = shorten(fields, text_fields(event))

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from analytics_contract import InvalidEventError, QueryEvent, ResponseEvent, parse_event_json
+from analytics_contract import (
+    FeedbackEvent,
+    InvalidEventError,
+    QueryEvent,
+    ResponseEvent,
+    parse_event_json,
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,13 @@ def plan_batch(messages: Iterable[IncomingMessage]) -> BatchPlan:
             event = parse_event_json(message.body)
         except InvalidEventError as error:
             tasks[message.message_id] = Invalid(error)
+            continue
+        if isinstance(event, FeedbackEvent):
+            # Until the processor attaches feedback to its question's record, it is kept in the
+            # dead-letter queue with this reason (never dropped), to be replayed after.
+            tasks[message.message_id] = Invalid(
+                InvalidEventError("eventType: 'feedback' is not processed by this version")
+            )
             continue
         request = requests.setdefault(event.request_id, _Request())
         request.redelivered = request.redelivered or message.receive_count > 1

@@ -26,23 +26,15 @@ from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from analytics_contract import InvalidEventError
+from analytics_contract import InvalidEventError, dead_letters
+from analytics_contract.dead_letters import MAX_REASON_CHARS
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs.client import SQSClient
     from mypy_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 MAX_MESSAGE_ATTRIBUTES = 10  # SQS limit per message
-MAX_REASON_CHARS = 1_024  # keep the reason readable and the message well under the size limit
 ELLIPSIS = "…"
-
-QUARANTINE_ATTRIBUTES = (
-    "quarantineReason",
-    "quarantineKind",
-    "sourceMessageId",
-    "sourceQueueArn",
-    "quarantinedAt",
-)
 
 
 def cap(text: str, limit: int = MAX_REASON_CHARS) -> str:
@@ -83,11 +75,11 @@ class Quarantine:
     def send_with_reason(self, record: SQSRecord, *, reason: str, kind: str) -> list[str]:
         """Send ``record`` to the dead-letter queue; returns the attributes that did not fit."""
         added: dict[str, MessageAttributeValueTypeDef] = {
-            "quarantineReason": _string(cap(reason)),
-            "quarantineKind": _string(kind),
-            "sourceMessageId": _string(record.message_id),
-            "sourceQueueArn": _string(record.event_source_arn),
-            "quarantinedAt": _string(self._clock().isoformat(timespec="milliseconds")),
+            dead_letters.REASON: _string(cap(reason)),
+            dead_letters.KIND: _string(kind),
+            dead_letters.SOURCE_MESSAGE_ID: _string(record.message_id),
+            dead_letters.SOURCE_QUEUE_ARN: _string(record.event_source_arn),
+            dead_letters.QUARANTINED_AT: _string(self._clock().isoformat(timespec="milliseconds")),
         }
         kept: dict[str, MessageAttributeValueTypeDef] = {}
         dropped: list[str] = []

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cv_analytics.local.moto_server import LOCAL_ENV, LocalAws, moto_server
+from cv_analytics.dev.emulator import LOCAL_ENV, LocalAws, moto_server
 
 # Never let a test reach real AWS: fake credentials for everything, before boto3 is used.
 for _key, _value in LOCAL_ENV.items():

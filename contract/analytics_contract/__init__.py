@@ -5,6 +5,7 @@ package through the SAM layer built from ``contract/``; the edge client through 
 """
 
 from analytics_contract.events import (
+    MAX_COMMENT_CHARS,
     MAX_ERROR_CHARS,
     MAX_METADATA_ENTRIES,
     MAX_METADATA_KEY_CHARS,
@@ -13,8 +14,12 @@ from analytics_contract.events import (
     MAX_QUERY_CHARS,
     MAX_REASONING_CHARS,
     MAX_RESPONSE_CHARS,
+    MAX_VARIANT_CHARS,
     SCHEMA_VERSION,
+    AnyEvent,
     Event,
+    Feedback,
+    FeedbackEvent,
     InvalidEventError,
     MatchType,
     QueryEvent,
@@ -27,6 +32,7 @@ from analytics_contract.records import AnalyticsRecord, RecordStatus
 from analytics_contract.weeks import iso_week, utc_day, week_bounds, week_days
 
 __all__ = [
+    "MAX_COMMENT_CHARS",
     "MAX_ERROR_CHARS",
     "MAX_METADATA_ENTRIES",
     "MAX_METADATA_KEY_CHARS",
@@ -35,9 +41,13 @@ __all__ = [
     "MAX_QUERY_CHARS",
     "MAX_REASONING_CHARS",
     "MAX_RESPONSE_CHARS",
+    "MAX_VARIANT_CHARS",
     "SCHEMA_VERSION",
     "AnalyticsRecord",
+    "AnyEvent",
     "Event",
+    "Feedback",
+    "FeedbackEvent",
     "InvalidEventError",
     "MatchType",
     "QueryEvent",

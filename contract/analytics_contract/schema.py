@@ -20,7 +20,7 @@ def event_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "cv-analytics/event-contract-v1",
-        "title": "cv-analytics event contract v1 (query and response events)",
+        "title": "cv-analytics event contract v1 (query, response and feedback events)",
         **schema,
     }
 

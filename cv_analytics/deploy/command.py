@@ -89,9 +89,7 @@ def register(subparsers: Any) -> None:
         "--emulator", metavar="ENDPOINT_URL", default=None, help=argparse.SUPPRESS
     )
     rehearsal.add_argument("--state-dir", type=Path, default=None, help=argparse.SUPPRESS)
-    # `func` for the command-line package (cv_analytics/cli/), `handler` for the single-module
-    # cli.py it replaces: whichever reads it runs the same function.
-    parser.set_defaults(func=run, handler=run)
+    parser.set_defaults(func=run)
 
 
 def _tools(args: argparse.Namespace, root: Path, *, required: bool) -> Tools:

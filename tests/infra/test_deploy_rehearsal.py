@@ -32,8 +32,8 @@ from typing import Any
 import boto3
 import pytest
 
+from cv_analytics.dev.emulator import LocalAws, moto_server
 from cv_analytics.infra import terraform as tf
-from cv_analytics.local.moto_server import LocalAws, moto_server
 from tests.infra import sam_support as sam
 
 pytestmark = [

@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 import pytest
 
+from cv_analytics.dev.emulator import LocalAws, moto_server
 from cv_analytics.infra import terraform as tf
 from cv_analytics.infra.iam_audit import as_list, statements
-from cv_analytics.local.moto_server import LocalAws, moto_server
 from tests.infra.test_workflows import conditions, jobs, workflow
 
 pytestmark = [

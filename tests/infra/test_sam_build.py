@@ -25,8 +25,8 @@ import boto3
 import pytest
 
 from analytics_contract.weeks import iso_week
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from tests.infra import sam_support as sam
 
 pytestmark = pytest.mark.infra

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from cv_analytics.deploy.settings import Settings
-from cv_analytics.local.resources import PROCESSOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_SECONDS
+from cv_analytics.dev.resources import PROCESSOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_SECONDS
 from tests.infra import sam_support as sam
 from tests.infra.test_sam_parameters import OUTPUTS as PARAMETER_OUTPUTS
 from tests.infra.test_sam_parameters import load_script as load_parameters_script

@@ -1,6 +1,6 @@
 """The three workspaces applied to a moto server in dependency order (worker, processor, the
 reporter's function as SAM would deploy it, reporter), checked through boto3, compared with the
-boto3 definitions of cv_analytics/local/resources.py, and destroyed.
+boto3 definitions of cv_analytics/dev/resources.py, and destroyed.
 
 The stack is applied once for the module (each SQS queue takes ~25 s: the provider waits for its
 attributes to settle). The destroy test is last in the file on purpose.
@@ -20,10 +20,10 @@ from typing import Any
 import boto3
 import pytest
 
+from cv_analytics.dev import resources
+from cv_analytics.dev.emulator import LocalAws, moto_server
 from cv_analytics.infra import terraform as tf
 from cv_analytics.infra.iam_audit import as_list, statements, wildcard_grants
-from cv_analytics.local import resources
-from cv_analytics.local.moto_server import LocalAws, moto_server
 from tests.infra.test_iam_policies import is_resource_less_grant, without_resource_less_grants
 
 pytestmark = [
@@ -633,7 +633,7 @@ def test_no_applied_policy_grants_wildcards(stack: Stack) -> None:
 
 
 def test_boto3_definitions_match_what_terraform_created(stack: Stack) -> None:
-    """cv_analytics/local/resources.py provisions the same queues and tables when Terraform is
+    """cv_analytics/dev/resources.py provisions the same queues and tables when Terraform is
     absent (tests, demo): same keys, indexes, TTL, stream and queue attributes. (Terraform adds
     what a local stack does not need: SSE and PITR on tables, tags, the redrive-allow policy.)"""
     reference_names = resources.ResourceNames(REFERENCE_PREFIX)

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from cv_analytics.deploy.settings import NAME_PREFIX_PATTERN
+from cv_analytics.dev.emulator import LocalAws
 from cv_analytics.infra import hcl
 from cv_analytics.infra import terraform as tf
-from cv_analytics.local.moto_server import LocalAws
 
 pytestmark = [
     pytest.mark.infra,

@@ -13,10 +13,10 @@ import pytest
 
 from analytics_contract.weeks import iso_week
 from cv_analytics.cli import main
-from cv_analytics.lambdas import cold_start, lambda_output
-from cv_analytics.local.resources import ResourceNames
-from cv_analytics.local.sqs_trigger import SqsTrigger
-from cv_analytics.stack import provision
+from cv_analytics.dev.lambdas import cold_start, lambda_output
+from cv_analytics.dev.resources import ResourceNames
+from cv_analytics.dev.sqs_trigger import SqsTrigger
+from cv_analytics.dev.stack import provision
 
 pytestmark = pytest.mark.integration
 

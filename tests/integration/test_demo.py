@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from cv_analytics.demo import DemoOptions, run_demo
+from cv_analytics.dev.demo import DemoOptions, run_demo
 
 pytestmark = pytest.mark.integration
 

@@ -16,15 +16,15 @@ from collections import Counter
 import boto3
 import pytest
 
-from cv_analytics.accounting import balance
 from cv_analytics.cli import main
-from cv_analytics.demo.observe import observe
-from cv_analytics.demo.send import TrafficSender
-from cv_analytics.lambdas import cold_start, lambda_output
-from cv_analytics.local.resources import ResourceNames
-from cv_analytics.local.sqs_trigger import SqsTrigger
-from cv_analytics.stack import provision
-from cv_analytics.traffic import Rates, simulate_week
+from cv_analytics.dev.accounting import balance
+from cv_analytics.dev.demo.observe import observe
+from cv_analytics.dev.demo.send import TrafficSender
+from cv_analytics.dev.lambdas import cold_start, lambda_output
+from cv_analytics.dev.resources import ResourceNames
+from cv_analytics.dev.sqs_trigger import SqsTrigger
+from cv_analytics.dev.stack import provision
+from cv_analytics.dev.traffic import Rates, simulate_week
 
 pytestmark = pytest.mark.integration
 

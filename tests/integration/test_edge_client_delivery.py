@@ -20,8 +20,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import DeliveryFailure, EdgeClient, Settings
 from edge_client.testing import QueueReader, ReceivedMessage
 

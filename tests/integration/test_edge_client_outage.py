@@ -21,8 +21,8 @@ from typing import Any
 import boto3
 import pytest
 
-from cv_analytics.local.moto_server import free_port, moto_server
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import free_port, moto_server
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import DeliveryFailure, EdgeClient, Settings
 from edge_client.testing import QueueReader
 

@@ -25,10 +25,10 @@ import pytest
 
 from analytics_contract import QueryEvent, ResponseEvent
 from analytics_contract.storage import record_from_item
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
-from cv_analytics.local.sqs_trigger import DrainResult, SqsTrigger
-from cv_analytics.local.ttl import expire_items
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.sqs_trigger import DrainResult, SqsTrigger
+from cv_analytics.dev.ttl import expire_items
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import boto3
 import pytest
 
 from bench.sample_week import generate_week, to_item
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import analytics_table_definition
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.resources import analytics_table_definition
 from reporter import preview
 from tests.unit.reporter.helpers import Context, scheduled
 

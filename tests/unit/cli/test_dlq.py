@@ -8,8 +8,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from analytics_contract import dead_letters
 from cv_analytics import dlq
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.cli.dlq import render_letter
+from cv_analytics.dev.resources import ResourceNames, create_queues
 
 
 @pytest.fixture
@@ -27,10 +29,13 @@ def quarantine(sqs, dlq_url: str, body: str, group: str, reason: str) -> None:
         MessageGroupId=group,
         MessageDeduplicationId=f"q-{group}-{abs(hash(body))}",
         MessageAttributes={
-            "quarantineReason": {"DataType": "String", "StringValue": reason},
-            "quarantineKind": {"DataType": "String", "StringValue": "schema"},
-            "sourceMessageId": {"DataType": "String", "StringValue": "src-1"},
-            "quarantinedAt": {"DataType": "String", "StringValue": "2026-11-23T07:00:00Z"},
+            dead_letters.REASON: {"DataType": "String", "StringValue": reason},
+            dead_letters.KIND: {"DataType": "String", "StringValue": "schema"},
+            dead_letters.SOURCE_MESSAGE_ID: {"DataType": "String", "StringValue": "src-1"},
+            dead_letters.QUARANTINED_AT: {
+                "DataType": "String",
+                "StringValue": "2026-11-23T07:00:00Z",
+            },
         },
     )
 
@@ -63,7 +68,7 @@ def test_list_shows_reasons_and_consumes_nothing(queues):
     assert first.approximate_total == 2 and first.not_shown == 0
     by_kind = {letter.kind: letter for letter in first.messages}
     assert by_kind["quarantined:schema"].reason == "(body): not valid JSON"
-    assert by_kind["quarantined:schema"].attributes["sourceMessageId"] == "src-1"
+    assert by_kind["quarantined:schema"].source_message_id == "src-1"
     redriven = by_kind["redriven"]
     assert redriven.reason == "failed processing 3 times (redriven by SQS)"
     assert redriven.receive_count == 3
@@ -120,7 +125,9 @@ def test_replay_moves_everything_back_once_with_group_and_new_dedup_id(queues):
     for message in moved:
         attributes = message["Attributes"]
         assert attributes["MessageDeduplicationId"].startswith("replay-")
-        assert "quarantineReason" not in message.get("MessageAttributes", {})
+        assert not set(dead_letters.QUARANTINE_ATTRIBUTES) & set(
+            message.get("MessageAttributes", {})
+        )
         assert message["MessageAttributes"][dlq.REPLAYED_FROM_ATTRIBUTE]["StringValue"]
         request_id = json.loads(message["Body"]).get("requestId")
         if request_id:
@@ -160,3 +167,23 @@ def test_a_replay_after_a_crash_is_deduplicated_by_sqs(queues):
     assert result.replayed == 1 and result.left_in_dlq == 0
     got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     assert len(got) == 1
+
+
+def test_a_letter_is_rendered_with_what_the_processor_recorded(queues):
+    sqs, url, dlq_url = queues
+    quarantine(sqs, dlq_url, "{" + "x" * 300, "g1", "(body): not valid JSON")
+    fail_three_times(sqs, url, body("r-1"), "s-1")
+    letters = {letter.kind: letter for letter in dlq.peek(sqs, dlq_url, wait_seconds=0).messages}
+
+    quarantined = render_letter(letters["quarantined:schema"], show_body=False)
+    assert quarantined[1] == "    reason: (body): not valid JSON"
+    assert quarantined[2] == "    source message: src-1  quarantined at 2026-11-23T07:00:00Z"
+    assert quarantined[3].endswith("...") and len(quarantined[3]) < 200
+    assert (
+        render_letter(letters["quarantined:schema"], show_body=True)[3] == "    body: {" + "x" * 300
+    )
+
+    redriven = render_letter(letters["redriven"], show_body=False)
+    assert "[redriven]  group=s-1  receives 3" in redriven[0]
+    assert redriven[1] == "    reason: failed processing 3 times (redriven by SQS)"
+    assert not any("source message" in line for line in redriven)

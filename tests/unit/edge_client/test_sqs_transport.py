@@ -12,8 +12,8 @@ from botocore.config import Config
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from cv_analytics.local.moto_server import free_port
-from cv_analytics.local.resources import ResourceNames, create_queues
+from cv_analytics.dev.emulator import free_port
+from cv_analytics.dev.resources import ResourceNames, create_queues
 from edge_client import EdgeClient, Settings
 from edge_client.sqs import SqsTransport, default_config
 from edge_client.transport import OutgoingMessage, TransportError

@@ -17,7 +17,7 @@ from moto import mock_aws
 
 from analytics_contract import AnalyticsRecord, QueryEvent, ResponseEvent, parse_event
 from analytics_contract.storage import record_from_item
-from cv_analytics.local.resources import ResourceNames, Resources, create_all
+from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from processor.config import ProcessorSettings
 from processor.correlator import Correlator
 from processor.sqs_batch import EventProcessor

@@ -12,8 +12,8 @@ from types import ModuleType
 
 import pytest
 
-from cv_analytics.local.sqs_trigger import LocalLambdaContext, SqsTrigger
-from cv_analytics.local.ttl import expire_items
+from cv_analytics.dev.sqs_trigger import LocalLambdaContext, SqsTrigger
+from cv_analytics.dev.ttl import expire_items
 from tests.unit.processor.conftest import Aws, query_event, response_event
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from analytics_contract.storage import to_attribute_values
-from cv_analytics.local.ttl import TTL_USER_IDENTITY, expire_items, remove_record
+from cv_analytics.dev.ttl import TTL_USER_IDENTITY, expire_items, remove_record
 from processor import metrics as names
 from processor.correlator import Correlator
 from processor.expiry import ExpiryProcessor

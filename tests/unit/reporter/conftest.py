@@ -11,7 +11,7 @@ from moto import mock_aws
 
 from analytics_contract.records import AnalyticsRecord
 from bench.sample_week import to_item
-from cv_analytics.local.resources import analytics_table_definition
+from cv_analytics.dev.resources import analytics_table_definition
 from tests.unit.reporter.helpers import SENDER, TABLE
 
 

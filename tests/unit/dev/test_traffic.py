@@ -6,9 +6,11 @@ import json
 from collections import Counter
 
 import pytest
+from pydantic import ValidationError
 
 from analytics_contract import InvalidEventError, parse_event_json, week_bounds
-from cv_analytics.traffic import Rates, simulate_week
+from cv_analytics.dev.traffic import Catalogue, Rates, load_catalogue, simulate_week
+from cv_analytics.dev.traffic.malformed import MALFORMED, malformed_body
 
 WEEK = "2026-W47"
 
@@ -125,3 +127,60 @@ def test_rates_can_switch_the_awkward_cases_off():
 def test_at_least_one_question():
     with pytest.raises(ValueError, match="at least 1"):
         simulate_week(WEEK, 0)
+
+
+# -- the catalogue (data shipped with the package) ---------------------------------------------
+
+
+def catalogue_data() -> dict:
+    return load_catalogue().model_dump(mode="json")
+
+
+def test_the_shipped_catalogue_is_what_the_weeks_are_drawn_from(manifest):
+    catalogue = load_catalogue()
+    keys = [topic.key for topic in catalogue.topics]
+    assert len(keys) == len(set(keys)) > 5
+    assert {q.topic for q in manifest.questions} == set(keys)  # every topic comes up in 400
+    queries = {d.event.query for d in manifest.deliveries if d.kind == "query" and d.event}
+    phrasings = {p for topic in catalogue.topics for p in topic.phrasings}
+    assert any(query in phrasings for query in queries)
+    models = {d.event.model for d in manifest.deliveries if d.kind == "response" and d.event}
+    assert models == set(catalogue.models)
+
+
+def test_a_week_can_be_drawn_from_another_catalogue():
+    data = catalogue_data()
+    data["topics"] = [
+        {**data["topics"][0], "key": "rust", "phrasings": ["Do you write Rust?"], "weight": 1}
+    ]
+    week = simulate_week(WEEK, 30, seed=3, catalogue=Catalogue.model_validate(data))
+    assert {q.topic for q in week.questions} == {"rust"}
+    assert all(
+        "rust" in d.event.query.lower() for d in week.deliveries if d.kind == "query" and d.event
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["topics"][0].update(match_type="maybe"), "topics.0.match_type"),
+        (lambda d: d["topics"][1].update(score_range=[90, 10]), "topics.1"),
+        (lambda d: d.update(hour_weights=[1.0] * 23), "hour_weights"),
+        (lambda d: d.update(openers=[]), "openers"),
+        (lambda d: d.update(colours=["red"]), "colours"),
+    ],
+    ids=["match type", "score range", "hours", "empty list", "unknown key"],
+)
+def test_a_bad_catalogue_is_refused_naming_the_field(change, field):
+    data = catalogue_data()
+    change(data)
+    with pytest.raises(ValidationError) as refused:
+        Catalogue.model_validate(data)
+    assert field in str(refused.value)
+
+
+@pytest.mark.parametrize("kind", [kind for kind, _ in MALFORMED])
+def test_every_malformed_kind_breaks_the_contract(kind):
+    body = malformed_body(kind, request_id="r-1", session_id="s-1", timestamp=1_790_000_000_000)
+    with pytest.raises(InvalidEventError):
+        parse_event_json(body)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from analytics_contract.weeks import week_days
-from cv_analytics.accounting import render_balance
+from cv_analytics.dev.accounting import render_balance
 
 if TYPE_CHECKING:
-    from cv_analytics.demo.pipeline import DemoResult
+    from cv_analytics.dev.demo.pipeline import DemoResult
 
 
 def render_summary(result: DemoResult, *, text_note: str) -> str:
@@ -22,7 +22,7 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
     provisioned = (
         "Terraform (worker_infra, processor_infra, reporter_infra)"
         if result.resources.provisioner == "terraform"
-        else "boto3 (cv_analytics/local/resources.py)"
+        else "boto3 (cv_analytics/dev/resources.py)"
     )
     quarantined = bal.placed("quarantined")
     dead_lettered = bal.placed("dead-lettered")

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from cv_analytics.local.resources import MAX_RECEIVE_COUNT
-from cv_analytics.local.sqs_trigger import SqsTrigger, failed_message_ids
-from tests.unit.processor.conftest import Aws
+from cv_analytics.dev.resources import MAX_RECEIVE_COUNT
+from cv_analytics.dev.sqs_trigger import SqsTrigger, failed_message_ids
+from tests.unit.dev.conftest import Aws
 
 LAMBDA_RECORD_KEYS = [
     "messageId",

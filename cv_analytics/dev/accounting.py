@@ -1,6 +1,6 @@
 """The balance: every event sent ends in exactly one place, and every question has its record.
 
-Pure logic, no AWS calls: it compares the simulator's ground truth (:class:`~cv_analytics.traffic.
+Pure logic, no AWS calls: it compares the simulator's ground truth (:class:`~cv_analytics.dev.traffic.
 Manifest`) with a snapshot of where things are (:class:`Observed`: analytics records, responses
 waiting in the interim table, dead-letter messages) and says where each event went.
 
@@ -24,9 +24,9 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
-from cv_analytics.traffic import Delivery, EventKind, Manifest
+from cv_analytics.dev.traffic import Delivery, EventKind, Manifest
 
 Place = Literal[
     "answered",
@@ -38,17 +38,8 @@ Place = Literal[
     "dead-lettered",
     "missing",
 ]
-PLACES: tuple[Place, ...] = (
-    "answered",
-    "failed",
-    "unanswered",
-    "orphaned",
-    "waiting",
-    "quarantined",
-    "dead-lettered",
-    "missing",
-)
-KINDS: tuple[EventKind, ...] = ("query", "response", "malformed")
+PLACES: tuple[Place, ...] = get_args(Place)
+KINDS: tuple[EventKind, ...] = get_args(EventKind)
 _COMPLETE = frozenset({"answered", "failed"})
 _HAS_QUERY = frozenset({"answered", "failed", "unanswered"})
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from analytics_contract import QueryEvent, ResponseEvent
-from cv_analytics.traffic import Delivery
+from cv_analytics.dev.traffic import Delivery
 from edge_client import ClientStats, EdgeClient
 
 FLUSH_TIMEOUT_SECONDS = 30.0

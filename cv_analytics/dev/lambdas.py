@@ -16,34 +16,25 @@ import contextlib
 import importlib.util
 import itertools
 import logging
-import os
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+import boto3
+
+from cv_analytics.dev.emulator import patched_environment
+
+if TYPE_CHECKING:
+    from cv_analytics.dev.stack import LocalStack
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
 #: powertools ``Logger`` service names of the project's functions.
 SERVICES = ("processor", "reporter")
 _loads = itertools.count(1)
-
-
-@contextlib.contextmanager
-def patched_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """Set ``values`` in ``os.environ`` for the block, then restore what was there."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def cold_start(module: str, environment: Mapping[str, str], attribute: str = "handler") -> Handler:
@@ -130,7 +121,7 @@ class LocalFunctions:
         retry_delay_seconds: int = 10,
         sweep_seconds: float = 60.0,
     ) -> None:
-        from cv_analytics.local.sqs_trigger import DrainResult, SqsTrigger
+        from cv_analytics.dev.sqs_trigger import DrainResult, SqsTrigger
 
         self._dynamodb = dynamodb
         self._interim_table = interim_table
@@ -149,6 +140,18 @@ class LocalFunctions:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="local-functions", daemon=True)
 
+    @classmethod
+    def for_stack(cls, stack: LocalStack) -> LocalFunctions:
+        """The functions of a local stack, with its clients and the processor's environment."""
+        session = boto3.session.Session(region_name=stack.aws.region)
+        return cls(
+            sqs=session.client("sqs", endpoint_url=stack.aws.endpoint_url),
+            dynamodb=session.client("dynamodb", endpoint_url=stack.aws.endpoint_url),
+            queue_url=stack.resources.queue_url,
+            interim_table=stack.resources.interim_table,
+            environment={**stack.aws.environment(), **stack.resources.processor_environment()},
+        )
+
     def start(self) -> None:
         self._thread.start()
 
@@ -156,8 +159,17 @@ class LocalFunctions:
         self._stop.set()
         self._thread.join(timeout)
 
+    def summary(self) -> str:
+        """What the functions did, in one line."""
+        done = self.processed
+        errors = f"; {len(self.errors)} errors" if self.errors else ""
+        return (
+            f"processor: {done.received} messages in {done.batches} batches ({done.failed} "
+            f"failed); expiry: {self.expired} items expired{errors}"
+        )
+
     def _run(self) -> None:
-        from cv_analytics.local.ttl import expire_items
+        from cv_analytics.dev.ttl import expire_items
 
         next_sweep = time.monotonic() + self._sweep_seconds
         while not self._stop.is_set():
@@ -172,3 +184,19 @@ class LocalFunctions:
             except Exception as exc:  # noqa: BLE001 - keep serving; the operator sees the count
                 self.errors.append(f"{type(exc).__name__}: {exc}")
                 self._stop.wait(1.0)
+
+
+@contextlib.contextmanager
+def local_functions(stack: LocalStack, logs: Path | None) -> Iterator[LocalFunctions | None]:
+    """Run the stack's functions in the background for the block, their output going to
+    ``logs``; with ``logs=None`` nothing runs (resources only) and the block gets ``None``."""
+    if logs is None:
+        yield None
+        return
+    with lambda_output(logs):
+        functions = LocalFunctions.for_stack(stack)
+        functions.start()
+        try:
+            yield functions
+        finally:
+            functions.stop()

@@ -4,7 +4,7 @@ Resources come from the Terraform workspaces when ``terraform`` can run here (``
 ``processor_infra`` and ``reporter_infra``, through :mod:`cv_analytics.infra.terraform`: the same
 code as production; the reporter's function and ``live`` alias, which SAM deploys in production,
 are created in between so that the weekly schedule has its target), and otherwise from
-:mod:`cv_analytics.local.resources` (boto3: queues and tables only; a test in ``tests/infra`` keeps
+:mod:`cv_analytics.dev.resources` (boto3: queues and tables only; a test in ``tests/infra`` keeps
 the two identical). Lambda cannot run in the emulator either way: the demo invokes the handlers in
 this process, with the events their triggers would send.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-import os
+import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,19 +24,19 @@ from typing import Any, Literal
 
 import boto3
 
-from cv_analytics.local.moto_server import LOCAL_ENV, LocalAws, moto_server
-from cv_analytics.local.resources import WEEK_INDEX, ResourceNames, create_all
+from cv_analytics.cli.aws import (
+    ENV_ANALYTICS_TABLE,
+    ENV_DLQ_URL,
+    ENV_INTERIM_TABLE,
+    ENV_QUEUE_URL,
+)
+from cv_analytics.dev import PROVISIONER_CHOICES
+from cv_analytics.dev.emulator import LocalAws, emulator_credentials, moto_server
+from cv_analytics.dev.resources import WEEK_INDEX, ResourceNames, create_all
 
 Provisioner = Literal["terraform", "boto3"]
-PROVISIONER_CHOICES = ("auto", "terraform", "boto3")
 DEFAULT_SENDER = "reports@cv-analytics.example.com"
 DEFAULT_RECIPIENTS = ("owner@cv-analytics.example.com",)
-
-#: Environment variables the operator command line reads (``cv-analytics --help`` lists them).
-ENV_QUEUE_URL = "CV_ANALYTICS_QUEUE_URL"
-ENV_DLQ_URL = "CV_ANALYTICS_DLQ_URL"
-ENV_ANALYTICS_TABLE = "CV_ANALYTICS_ANALYTICS_TABLE"
-ENV_INTERIM_TABLE = "CV_ANALYTICS_INTERIM_TABLE"
 
 Log = Callable[[str], None]
 
@@ -112,6 +112,10 @@ class LocalStack:
 
     def environment(self) -> dict[str, str]:
         return self.resources.environment(self.aws)
+
+    def export_lines(self) -> list[str]:
+        """``export NAME=value`` lines (shell-quoted) for everything in :meth:`environment`."""
+        return [f"export {key}={shlex.quote(value)}" for key, value in self.environment().items()]
 
 
 def terraform_available() -> bool:
@@ -259,27 +263,10 @@ def provision(
             workdir = Path(tempfile.mkdtemp(prefix="cv-analytics-terraform-"))
         resources = _provision_terraform(aws, names, workdir, log)
     else:
-        log("creating queues and tables with boto3 (cv_analytics/local/resources.py)")
+        log("creating queues and tables with boto3 (cv_analytics/dev/resources.py)")
         resources = _provision_boto3(aws, names)
     verify_sender(aws, resources.sender)
     return resources
-
-
-@contextmanager
-def emulator_credentials() -> Iterator[None]:
-    """Fake credentials (and no profile) in this process's environment for the block: whatever
-    the shell holds, nothing started here can use a real AWS account."""
-    saved = {key: os.environ.get(key) for key in (*LOCAL_ENV, "AWS_PROFILE")}
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ.update(LOCAL_ENV)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager

@@ -6,7 +6,7 @@ from typing import Any
 
 from analytics_contract.storage import from_attribute_values
 from cv_analytics import dlq
-from cv_analytics.accounting import Observed, ObservedDeadLetter, ObservedRecord
+from cv_analytics.dev.accounting import Observed, ObservedDeadLetter, ObservedRecord
 
 
 def scan_items(
@@ -36,7 +36,6 @@ def observe(
     )
     letters = dlq.peek(sqs, dlq_url, wait_seconds=0).messages
     dead = tuple(
-        ObservedDeadLetter(body=letter.body, reason=letter.attributes.get("quarantineReason"))
-        for letter in letters
+        ObservedDeadLetter(body=letter.body, reason=letter.quarantine_reason) for letter in letters
     )
     return Observed(records=records, waiting=waiting, dead_letters=dead)

@@ -1,16 +1,16 @@
 """The demo: the whole pipeline, end to end, on an embedded AWS emulator.
 
 1. start the emulator (moto server on a free loopback port) and provision the resources
-   (:mod:`cv_analytics.stack`: the Terraform workspaces, or boto3);
+   (:mod:`cv_analytics.dev.stack`: the Terraform workspaces, or boto3);
 2. simulate a realistic week of chatbot traffic for the ISO week that ended most recently
-   (:mod:`cv_analytics.traffic`) and send it through the edge client (plus the raw oddities);
+   (:mod:`cv_analytics.dev.traffic`) and send it through the edge client (plus the raw oddities);
 3. drain the queue through ``processor.app.handler`` with the local SQS event source mapping
    (partial batch failures, redrive after 3 receives, the real dead-letter queue);
 4. expire the interim table as DynamoDB TTL would once the 24 h correlation window has passed,
    feeding ``processor.expiry_app.handler`` the stream's REMOVE records (orphans get counted);
 5. fire ``reporter.app.handler`` with the EventBridge event the weekly schedule sends on the
    following Monday at 07:00 UTC, and read the email it sent back from the emulator's SES;
-6. account for every event (:mod:`cv_analytics.accounting`) and check the report's headline
+6. account for every event (:mod:`cv_analytics.dev.accounting`) and check the report's headline
    numbers against the simulator's ground truth.
 """
 
@@ -29,19 +29,19 @@ import boto3
 
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import previous_week, week_days, week_ending_before
-from cv_analytics.accounting import Balance, balance, render_balance
-from cv_analytics.demo.email import SentEmail, find_sent_email
-from cv_analytics.demo.observe import observe, scan_items
-from cv_analytics.demo.progress import Progress
-from cv_analytics.demo.send import SendResult, TrafficSender
-from cv_analytics.demo.summary import render_summary
-from cv_analytics.lambdas import cold_start, lambda_output
-from cv_analytics.local.moto_server import LocalAws
-from cv_analytics.local.resources import ResourceNames
-from cv_analytics.local.sqs_trigger import DrainResult, LocalLambdaContext, SqsTrigger
-from cv_analytics.local.ttl import ExpiryResult, expire_items
-from cv_analytics.stack import StackResources, local_stack, provision
-from cv_analytics.traffic import Manifest, simulate_week
+from cv_analytics.dev.accounting import Balance, balance, render_balance
+from cv_analytics.dev.demo.email import SentEmail, find_sent_email
+from cv_analytics.dev.demo.observe import observe, scan_items
+from cv_analytics.dev.demo.progress import Progress
+from cv_analytics.dev.demo.send import SendResult, TrafficSender
+from cv_analytics.dev.demo.summary import render_summary
+from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.dev.lambdas import cold_start, lambda_output
+from cv_analytics.dev.resources import ResourceNames
+from cv_analytics.dev.sqs_trigger import DrainResult, LocalLambdaContext, SqsTrigger
+from cv_analytics.dev.stack import StackResources, local_stack, provision
+from cv_analytics.dev.traffic import Manifest, simulate_week
+from cv_analytics.dev.ttl import ExpiryResult, expire_items
 
 #: The processor's default correlation window; the TTL stand-in runs this long (+1 min) later.
 CORRELATION_WINDOW = timedelta(hours=24)

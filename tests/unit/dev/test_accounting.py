@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from cv_analytics.accounting import (
+from cv_analytics.dev.accounting import (
     Observed,
     ObservedDeadLetter,
     ObservedRecord,
     balance,
     render_balance,
 )
-from cv_analytics.traffic import simulate_week
+from cv_analytics.dev.traffic import simulate_week
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ from email.message import EmailMessage
 
 import pytest
 
-from cv_analytics.demo.email import _from_mime, _from_simple
-from cv_analytics.demo.pipeline import scheduled_event
-from cv_analytics.demo.progress import Progress
+from cv_analytics.dev.demo.email import _from_mime, _from_simple
+from cv_analytics.dev.demo.pipeline import scheduled_event
+from cv_analytics.dev.demo.progress import Progress
 from reporter.trigger import week_for_event
 
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cv_analytics.local.resources import TTL_ATTRIBUTE
-from cv_analytics.local.sqs_trigger import LocalLambdaContext
+from cv_analytics.dev.resources import TTL_ATTRIBUTE
+from cv_analytics.dev.sqs_trigger import LocalLambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

@@ -1,0 +1,46 @@
+"""A realistic week of chatbot traffic, with the ground truth of what must come out of it.
+
+The simulator is pure: it draws sessions, questions and answers from a seeded random generator and
+returns a :class:`Manifest`: the deliveries to make, in the order the chatbot's events reach the
+queue, and for every question and every event what the pipeline must make of it. The demo sends
+the deliveries and checks the pipeline's result against the manifest
+(:mod:`cv_analytics.dev.accounting`).
+
+What a real week holds, and so what the simulator generates:
+
+- visitors' *sessions* of one to a few questions, more on weekdays and in working hours (UTC);
+- *popular questions asked again and again in different words* (a weighted topic catalogue with
+  several phrasings each, plus casual variations), and a tail of questions the CV cannot answer;
+- *unanswered* questions (the chatbot never sent a response event), *failed* answers (the response
+  carries ``error``) and *orphans* (the query event was lost, only the response arrives);
+- *duplicates* (an event delivered twice, e.g. a retry after a timeout) and *out-of-order*
+  delivery (a response that reaches the queue hours before its query);
+- a few *malformed* messages that break the contract (sent raw: the edge client would refuse them).
+
+Modules: :mod:`.catalogue` (what is drawn from: topics, phrasings, visitors; data in
+``catalogue.json``), :mod:`.simulator` (the draws), :mod:`.manifest` (the ground truth),
+:mod:`.malformed` (the contract-breaking bodies).
+"""
+
+from cv_analytics.dev.traffic.catalogue import Catalogue, Topic, load_catalogue
+from cv_analytics.dev.traffic.manifest import (
+    Channel,
+    Delivery,
+    EventKind,
+    Manifest,
+    QuestionTruth,
+)
+from cv_analytics.dev.traffic.simulator import Rates, simulate_week
+
+__all__ = [
+    "Catalogue",
+    "Channel",
+    "Delivery",
+    "EventKind",
+    "Manifest",
+    "QuestionTruth",
+    "Rates",
+    "Topic",
+    "load_catalogue",
+    "simulate_week",
+]

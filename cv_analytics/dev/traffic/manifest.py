@@ -1,0 +1,72 @@
+"""The simulator's ground truth: every question and every delivery, and what each must become."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from analytics_contract import QueryEvent, RecordStatus, ResponseEvent
+
+EventKind = Literal["query", "response", "malformed"]
+#: ``edge``: sent through the edge client; ``raw``: put on the queue directly (duplicates and
+#: malformed messages, which the edge client would not send).
+Channel = Literal["edge", "raw"]
+
+
+class QuestionTruth(BaseModel):
+    """What the pipeline must record for one question."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    session_id: str
+    topic: str
+    week: str
+    day: str
+    expected_status: RecordStatus
+    query_sent: int
+    response_sent: int
+    out_of_order: bool
+
+
+class Delivery(BaseModel):
+    """One message as it reaches the queue, in order. ``event`` is set unless malformed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    kind: EventKind
+    channel: Channel
+    request_id: str | None
+    session_id: str
+    duplicate: bool = False
+    event: QueryEvent | ResponseEvent | None = None
+    raw_body: str | None = None
+    malformed_reason: str | None = None
+
+    def body(self) -> str:
+        """The message body (the event's JSON, or the raw malformed body)."""
+        if self.event is not None:
+            return self.event.to_json()
+        assert self.raw_body is not None
+        return self.raw_body
+
+
+class Manifest(BaseModel):
+    """Ground truth: every question and every delivery the simulator generated."""
+
+    week: str
+    seed: int
+    questions: list[QuestionTruth]
+    deliveries: list[Delivery]
+
+    def count(self, *, kind: EventKind | None = None, duplicate: bool | None = None) -> int:
+        return sum(
+            1
+            for d in self.deliveries
+            if (kind is None or d.kind == kind) and (duplicate is None or d.duplicate == duplicate)
+        )
+
+    def expected(self, status: RecordStatus) -> int:
+        return sum(1 for q in self.questions if q.expected_status == status)
