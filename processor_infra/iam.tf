@@ -66,9 +66,10 @@ data "aws_iam_policy_document" "processor" {
 }
 
 resource "aws_iam_role" "processor" {
-  name               = "${local.processor_function_name}-role"
-  description        = "Execution role of ${local.processor_function_name}: consume the events queue, write the analytics and interim tables, quarantine in the DLQ."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = "${local.processor_function_name}-role"
+  description          = "Execution role of ${local.processor_function_name}: consume the events queue, write the analytics and interim tables, quarantine in the DLQ."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = local.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "processor" {
@@ -126,13 +127,22 @@ data "aws_iam_policy_document" "expiry" {
 }
 
 resource "aws_iam_role" "expiry" {
-  name               = "${local.expiry_function_name}-role"
-  description        = "Execution role of ${local.expiry_function_name}: read the interim table's stream, complete or orphan analytics records, keep conflicts in the DLQ."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = "${local.expiry_function_name}-role"
+  description          = "Execution role of ${local.expiry_function_name}: read the interim table's stream, complete or orphan analytics records, keep conflicts in the DLQ."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = local.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "expiry" {
   name   = "least-privilege"
   role   = aws_iam_role.expiry.id
   policy = data.aws_iam_policy_document.expiry.json
+}
+
+# --- CodeDeploy: shifts the live aliases of the processor stack (SAM DeploymentPreference.Role) ---
+
+module "codedeploy_role" {
+  source                   = "../infra_modules/codedeploy_role"
+  name                     = "${var.name_prefix}-processor-codedeploy"
+  permissions_boundary_arn = local.permissions_boundary_arn
 }

@@ -47,3 +47,8 @@ output "name_prefix" {
   description = "Prefix of every resource name; the SAM stack's NamePrefix parameter (function names, log groups) must use the same one."
   value       = var.name_prefix
 }
+
+output "codedeploy_role_arn" {
+  description = "ARN of the role CodeDeploy uses to shift the processor's and the expiry function's live aliases: SAM parameter CodeDeployRoleArn of the processor stack."
+  value       = module.codedeploy_role.arn
+}

@@ -1,23 +1,14 @@
+# name_prefix and aws_region have no default on purpose: every caller (cv-analytics deploy, the
+# workflows) passes them from deploy.toml, and a run that forgets one stops at once, naming it,
+# instead of deploying to a default region or prefix.
 variable "name_prefix" {
-  description = "Prefix of every resource name: tables \"<prefix>-query-events\" and \"<prefix>-analytics\", functions \"<prefix>-processor\" and \"<prefix>-expiry\"; the queues are looked up as \"<prefix>-events.fifo\" and \"<prefix>-events-dlq.fifo\". Must match the worker and reporter workspaces."
+  description = "Prefix of every resource name: tables \"<prefix>-query-events\" and \"<prefix>-analytics\", roles of the functions \"<prefix>-processor\" and \"<prefix>-expiry\"; the queues are looked up as \"<prefix>-events.fifo\" and \"<prefix>-events-dlq.fifo\". From deploy.toml (name_prefix); validated by ../infra_modules/naming."
   type        = string
-  default     = "cv-analytics"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 2-40 characters of lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (the longest derived name must fit AWS's 64-character limits)."
-  }
 }
 
 variable "aws_region" {
-  description = "AWS region of the tables and of the worker's queues, e.g. eu-west-2."
+  description = "AWS region of the tables and of the worker's queues. From deploy.toml (region); validated by ../infra_modules/naming."
   type        = string
-  default     = "eu-west-2"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
-    error_message = "aws_region must be an AWS region code such as eu-west-2."
-  }
 }
 
 variable "point_in_time_recovery" {
@@ -32,26 +23,14 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "use_permissions_boundary" {
+  description = "Give every role of this workspace the permissions boundary \"github-<prefix>-workload-boundary\" that deploy_role/ creates (the deploy role may only create roles that carry it). Keep true on AWS; apply deploy_role/ first."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Extra tags for every resource (Project, Service and ManagedBy are always set)."
   type        = map(string)
   default     = {}
-}
-
-variable "skip_credentials_validation" {
-  description = "Skip the provider's STS credential check. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
-}
-
-variable "skip_requesting_account_id" {
-  description = "Skip the provider's account-id lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
-}
-
-variable "skip_metadata_api_check" {
-  description = "Skip the EC2 instance-metadata credential lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
 }

@@ -53,13 +53,21 @@ data "aws_iam_policy_document" "reporter" {
 }
 
 resource "aws_iam_role" "reporter" {
-  name               = "${local.reporter_function_name}-role"
-  description        = "Execution role of ${local.reporter_function_name}: read a week of the analytics table, email the report."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+  name                 = "${local.reporter_function_name}-role"
+  description          = "Execution role of ${local.reporter_function_name}: read a week of the analytics table, email the report."
+  assume_role_policy   = data.aws_iam_policy_document.lambda_assume_role.json
+  permissions_boundary = local.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "reporter" {
   name   = "least-privilege"
   role   = aws_iam_role.reporter.id
   policy = data.aws_iam_policy_document.reporter.json
+}
+
+# CodeDeploy: shifts the reporter's live alias (SAM DeploymentPreference.Role).
+module "codedeploy_role" {
+  source                   = "../infra_modules/codedeploy_role"
+  name                     = "${var.name_prefix}-reporter-codedeploy"
+  permissions_boundary_arn = local.permissions_boundary_arn
 }

@@ -58,3 +58,23 @@ output "name_prefix" {
   description = "Prefix of every resource name; the SAM stack's NamePrefix parameter (function names, log groups) must use the same one."
   value       = var.name_prefix
 }
+
+output "price_per_million_input_tokens" {
+  description = "The model's price per million input tokens, or null: SAM parameter PricePerMillionInputTokens (the report's LLM cost)."
+  value       = var.price_per_million_input_tokens
+}
+
+output "price_per_million_output_tokens" {
+  description = "The model's price per million output tokens, or null: SAM parameter PricePerMillionOutputTokens."
+  value       = var.price_per_million_output_tokens
+}
+
+output "price_currency" {
+  description = "Currency of the prices: SAM parameter PriceCurrency."
+  value       = var.price_currency
+}
+
+output "codedeploy_role_arn" {
+  description = "ARN of the role CodeDeploy uses to shift the reporter's live alias: SAM parameter CodeDeployRoleArn of the reporter stack."
+  value       = module.codedeploy_role.arn
+}

@@ -1,23 +1,14 @@
+# name_prefix and aws_region have no default on purpose: every caller (cv-analytics deploy, the
+# workflows) passes them from deploy.toml, and a run that forgets one stops at once, naming it,
+# instead of deploying to a default region or prefix.
 variable "name_prefix" {
-  description = "Prefix of every resource name: the reporter function \"<prefix>-reporter\" (alias live), the analytics table \"<prefix>-analytics\", the queues and functions the alarms watch. Must match the worker and processor workspaces."
+  description = "Prefix of every resource name: the reporter function \"<prefix>-reporter\" (alias live), the analytics table \"<prefix>-analytics\", the queues and functions the alarms watch. From deploy.toml (name_prefix); validated by ../infra_modules/naming."
   type        = string
-  default     = "cv-analytics"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 2-40 characters of lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (the longest derived name must fit AWS's 64-character limits)."
-  }
 }
 
 variable "aws_region" {
-  description = "AWS region of the reporter, its schedule, SES identity and alarms, e.g. eu-west-2."
+  description = "AWS region of the reporter, its schedule, SES identities and alarms. From deploy.toml (region); validated by ../infra_modules/naming."
   type        = string
-  default     = "eu-west-2"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
-    error_message = "aws_region must be an AWS region code such as eu-west-2."
-  }
 }
 
 variable "report_sender" {
@@ -85,6 +76,39 @@ variable "alert_email" {
   }
 }
 
+variable "price_per_million_input_tokens" {
+  description = "Optional price of a million input tokens of the chatbot's model: with both prices set, the report shows the LLM cost (SAM parameter PricePerMillionInputTokens, through the output of the same name). Null: no cost shown."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.price_per_million_input_tokens == null || try(var.price_per_million_input_tokens >= 0, false)
+    error_message = "price_per_million_input_tokens must be a number >= 0, or null."
+  }
+}
+
+variable "price_per_million_output_tokens" {
+  description = "Optional price of a million output tokens (SAM parameter PricePerMillionOutputTokens, through the output of the same name). Null: no cost shown."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.price_per_million_output_tokens == null || try(var.price_per_million_output_tokens >= 0, false)
+    error_message = "price_per_million_output_tokens must be a number >= 0, or null."
+  }
+}
+
+variable "price_currency" {
+  description = "Currency of the two prices, an ISO 4217 code (SAM parameter PriceCurrency)."
+  type        = string
+  default     = "USD"
+
+  validation {
+    condition     = can(regex("^[A-Z]{3}$", var.price_currency))
+    error_message = "price_currency must be a three-letter currency code such as USD or GBP."
+  }
+}
+
 variable "oldest_message_age_threshold_seconds" {
   description = "Alarm when the oldest message in the events queue is older than this. The default (15 min) is above a poisoned message's worst case (3 receives x 180 s visibility) so retries alone do not page."
   type        = number
@@ -107,26 +131,14 @@ variable "alarm_period_seconds" {
   }
 }
 
+variable "use_permissions_boundary" {
+  description = "Give every role of this workspace the permissions boundary \"github-<prefix>-workload-boundary\" that deploy_role/ creates (the deploy role may only create roles that carry it). Keep true on AWS; apply deploy_role/ first."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Extra tags for every resource (Project, Service and ManagedBy are always set)."
   type        = map(string)
   default     = {}
-}
-
-variable "skip_credentials_validation" {
-  description = "Skip the provider's STS credential check. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
-}
-
-variable "skip_requesting_account_id" {
-  description = "Skip the provider's account-id lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
-}
-
-variable "skip_metadata_api_check" {
-  description = "Skip the EC2 instance-metadata credential lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
 }

@@ -30,6 +30,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +49,16 @@ class Source:
 
 # Template parameter <- (workspace, output), per stack. THE place to adjust when a workspace
 # renames an output. Each stack reads only its own workspace (processor_infra re-exports the
-# worker's queue by name, reporter_infra the analytics table). Optional sources may be absent: the
-# parameter then keeps its template default (NamePrefix: "cv-analytics", the workspaces' default
-# name_prefix too; both workspaces export `name_prefix`, so a non-default prefix carries over).
+# worker's queue by name, reporter_infra the analytics table and deploy.toml's report settings).
+# NamePrefix is required: the template's default ("cv-analytics") is for build and lint only, and a
+# non-default prefix must reach the function names. Optional sources may be absent or null: the
+# parameter then keeps its template default (the prices: no cost in the report).
 PARAMETERS: dict[str, dict[str, Source]] = {
     "processor": {
-        "NamePrefix": Source("processor_infra", "name_prefix", required=False),
+        "NamePrefix": Source("processor_infra", "name_prefix"),
         "ProcessorRoleArn": Source("processor_infra", "processor_role_arn"),
         "ExpiryRoleArn": Source("processor_infra", "expiry_role_arn", required=False),
+        "CodeDeployRoleArn": Source("processor_infra", "codedeploy_role_arn"),
         "QueueArn": Source("processor_infra", "queue_arn"),
         "DeadLetterQueueUrl": Source("processor_infra", "dead_letter_queue_url"),
         "InterimTableName": Source("processor_infra", "interim_table_name"),
@@ -63,8 +66,9 @@ PARAMETERS: dict[str, dict[str, Source]] = {
         "AnalyticsTableName": Source("processor_infra", "analytics_table_name"),
     },
     "reporter": {
-        "NamePrefix": Source("reporter_infra", "name_prefix", required=False),
+        "NamePrefix": Source("reporter_infra", "name_prefix"),
         "ReporterRoleArn": Source("reporter_infra", "reporter_role_arn"),
+        "CodeDeployRoleArn": Source("reporter_infra", "codedeploy_role_arn"),
         "AnalyticsTableName": Source("reporter_infra", "analytics_table_name"),
         "ReportSender": Source("reporter_infra", "report_sender"),
         "ReportRecipients": Source("reporter_infra", "report_recipients"),
@@ -74,6 +78,7 @@ PARAMETERS: dict[str, dict[str, Source]] = {
         "PricePerMillionOutputTokens": Source(
             "reporter_infra", "price_per_million_output_tokens", required=False
         ),
+        "PriceCurrency": Source("reporter_infra", "price_currency", required=False),
     },
 }
 
@@ -110,8 +115,11 @@ def parameter_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return str(value)
+    if isinstance(value, float):
+        # Plain decimal notation (0.0000001, not 1e-07): the price parameters' AllowedPattern.
+        return format(Decimal(repr(value)), "f")
     if isinstance(value, list | tuple) and all(
         isinstance(item, str | int | float) and not isinstance(item, bool) for item in value
     ):

@@ -1,6 +1,13 @@
+# Every name derived from the prefix, defined once for all workspaces (no state, no resources).
+module "naming" {
+  source      = "../infra_modules/naming"
+  name_prefix = var.name_prefix
+  aws_region  = var.aws_region
+}
+
 locals {
-  queue_name             = "${var.name_prefix}-events.fifo"
-  dead_letter_queue_name = "${var.name_prefix}-events-dlq.fifo"
+  queue_name             = module.naming.queue_name
+  dead_letter_queue_name = module.naming.dead_letter_queue_name
   # AWS: the visibility timeout of a Lambda event source queue should be at least six times the
   # function timeout, so that a batch being retried is not handed to a second invocation.
   visibility_timeout_seconds = 6 * var.processor_timeout_seconds

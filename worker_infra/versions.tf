@@ -1,10 +1,14 @@
+# Repeated in each root on purpose: Terraform reads required_version, required_providers and the
+# state backend from the root module only. The provider version is exact and .terraform.lock.hcl
+# (committed, the same in every root) pins its checksums: the provider cannot change between a
+# plan and its apply, nor between two machines (tests/infra/test_terraform_static.py).
 terraform {
   required_version = ">= 1.6.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60, < 6.0"
+      version = "5.100.0"
     }
   }
 

@@ -26,6 +26,7 @@ from cv_analytics.cli.common import (
     Handler,
     print_usage,
 )
+from cv_analytics.deploy import command as deploy
 from cv_analytics.dev import DevExtraMissingError
 
 #: Every command group's ``register``, in the order ``--help`` lists them.
@@ -35,6 +36,7 @@ COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     report.register,
     dlq.register,
     events.register,
+    deploy.register,
 )
 
 

@@ -2,10 +2,15 @@
 
 The modules keep their production backend (an HCP Terraform ``cloud {}`` block) untouched: every
 run here works on a copy of the module in a work directory, next to a generated
-``backend_override.tf`` that swaps in local state. Terraform merges ``*_override.tf`` files over
-the module, so switching between remote and local state never needs a file edit.
+``backend_override.tf`` that swaps in local state and a ``provider_override.tf`` that turns on the
+provider's ``skip_*`` switches an emulator needs. Terraform merges ``*_override.tf`` files over the
+module, so switching between remote and local state, or between AWS and an emulator, never needs a
+file edit, and the production configuration carries no emulator switch at all. The module's
+committed ``.terraform.lock.hcl`` is copied too (``init`` runs with ``-lockfile=readonly``), and
+so are the shared modules beside it (``infra_modules/``, referenced as ``../infra_modules/...``).
 
-Used by ``tests/infra`` (against a moto server) and by the local demo.
+Used by ``tests/infra`` (against a moto server), by the local demo and by the emulator rehearsal of
+``cv-analytics deploy``.
 """
 
 from __future__ import annotations
@@ -24,11 +29,25 @@ WORKER_MODULE = REPO_ROOT / "worker_infra"
 PROCESSOR_MODULE = REPO_ROOT / "processor_infra"
 REPORTER_MODULE = REPO_ROOT / "reporter_infra"
 MODULES = {"worker": WORKER_MODULE, "processor": PROCESSOR_MODULE, "reporter": REPORTER_MODULE}
+DEPLOY_ROLE_MODULE = REPO_ROOT / "deploy_role"
+# Modules the roots share (``source = "../infra_modules/<name>"``): copied beside a work directory.
+SHARED_MODULES_DIR = "infra_modules"
+LOCK_FILE = ".terraform.lock.hcl"
 
 # A read-only provider mirror (hashicorp/aws only) on machines without registry access.
 PLUGIN_MIRROR = Path("/opt/tf-plugins")
 BACKEND_OVERRIDE_FILE = "backend_override.tf"
 BACKEND_OVERRIDE = 'terraform {\n  backend "local" {}\n}\n'
+PROVIDER_OVERRIDE_FILE = "provider_override.tf"
+# What an emulator (moto) needs and AWS must never get: no STS credential check, no account-id
+# look-up, no instance-metadata credentials. Merged over the module's own provider block.
+PROVIDER_OVERRIDE = (
+    'provider "aws" {\n'
+    "  skip_credentials_validation = true\n"
+    "  skip_requesting_account_id  = true\n"
+    "  skip_metadata_api_check     = true\n"
+    "}\n"
+)
 VARIABLES_FILE = "cv_analytics.tfvars.json"
 
 # Settings that would send a local run to production state; they are dropped from its environment.
@@ -36,7 +55,6 @@ _REMOTE_STATE_ENVIRONMENT = ("TF_WORKSPACE", "TF_CLOUD_ORGANIZATION", "TF_CLOUD_
 # Not copied into a work directory: earlier runs' state, caches and lock file, local overrides.
 _NOT_COPIED = (
     ".terraform",
-    ".terraform.lock.hcl",
     "*.tfstate",
     "*.tfstate.*",
     "*.tfplan",
@@ -66,14 +84,10 @@ _EMULATOR_MODULE_VARIABLES: dict[str, dict[str, Any]] = {
 
 
 def emulator_variables(service: str) -> dict[str, Any]:
-    """Variables for applying ``service`` (worker|processor|reporter) to an AWS emulator: the
-    provider's STS/metadata look-ups off, plus the module's emulator settings."""
-    return {
-        "skip_credentials_validation": True,
-        "skip_requesting_account_id": True,
-        "skip_metadata_api_check": True,
-        **_EMULATOR_MODULE_VARIABLES[service],
-    }
+    """Variables for applying ``service`` (worker|processor|reporter) to an AWS emulator: what it
+    does not implement left out, resources left removable. (The provider's own switches are in
+    the work directory's ``provider_override.tf``.)"""
+    return dict(_EMULATOR_MODULE_VARIABLES[service])
 
 
 @dataclass(frozen=True)
@@ -132,17 +146,29 @@ def run_terraform(
 
 
 def prepare(
-    module_dir: Path, work_dir: Path, environment: Mapping[str, str] | None = None
+    module_dir: Path,
+    work_dir: Path,
+    environment: Mapping[str, str] | None = None,
+    *,
+    emulator: bool = True,
 ) -> Workspace:
-    """Copy the module's configuration into ``work_dir`` and force local state there.
+    """Copy the module's configuration into ``work_dir`` and force local state there; with
+    ``emulator``, also the provider switches an AWS emulator needs.
 
-    Left behind: whatever a run in the module itself produced (``.terraform``, state, lock file)
-    and a developer's own ``*_override.tf`` files.
+    The committed lock file and the shared modules beside the module (``../infra_modules``) come
+    along. Left behind: whatever a run in the module itself produced (``.terraform``, state) and a
+    developer's own ``*_override.tf`` files.
     """
-    shutil.copytree(
-        module_dir, work_dir, ignore=shutil.ignore_patterns(*_NOT_COPIED), dirs_exist_ok=True
-    )
+    ignore = shutil.ignore_patterns(*_NOT_COPIED)
+    shutil.copytree(module_dir, work_dir, ignore=ignore, dirs_exist_ok=True)
+    shared = module_dir.parent / SHARED_MODULES_DIR
+    if shared.is_dir():
+        shutil.copytree(
+            shared, work_dir.parent / SHARED_MODULES_DIR, ignore=ignore, dirs_exist_ok=True
+        )
     (work_dir / BACKEND_OVERRIDE_FILE).write_text(BACKEND_OVERRIDE, encoding="utf-8")
+    if emulator:
+        (work_dir / PROVIDER_OVERRIDE_FILE).write_text(PROVIDER_OVERRIDE, encoding="utf-8")
     return Workspace(module_dir=module_dir, work_dir=work_dir, environment=dict(environment or {}))
 
 
@@ -153,12 +179,20 @@ def local_workspace(
     return prepare(MODULES[service], work_root / service, environment)
 
 
-def init(workspace: Workspace) -> None:
-    """``terraform init`` with local state: from the provider mirror when it exists."""
+def init_arguments(work_dir: Path) -> list[str]:
+    """``terraform init`` arguments: the committed lock file read-only (a provider that does not
+    match it fails the init instead of being recorded), the provider mirror when there is one."""
     args = ["init", "-input=false", "-no-color"]
+    if (work_dir / LOCK_FILE).is_file():
+        args.append("-lockfile=readonly")
     if PLUGIN_MIRROR.is_dir():
         args.append(f"-plugin-dir={PLUGIN_MIRROR}")
-    workspace.run(*args)
+    return args
+
+
+def init(workspace: Workspace) -> None:
+    """``terraform init`` with local state (see :func:`init_arguments`)."""
+    workspace.run(*init_arguments(workspace.work_dir))
 
 
 def _write_variables(workspace: Workspace, variables: Mapping[str, Any]) -> Path:

@@ -38,6 +38,10 @@ def output(value: Any, *, sensitive: bool = False) -> dict[str, Any]:
 ACCOUNT = "123456789012"
 OUTPUTS: dict[str, dict[str, Any]] = {
     "processor_infra": {
+        "name_prefix": output("cv-analytics"),
+        "codedeploy_role_arn": output(
+            f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-processor-codedeploy"
+        ),
         "processor_role_arn": output(f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-processor"),
         "expiry_role_arn": output(f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-expiry"),
         "queue_arn": output(f"arn:aws:sqs:eu-west-2:{ACCOUNT}:cv-analytics-events.fifo"),
@@ -52,10 +56,18 @@ OUTPUTS: dict[str, dict[str, Any]] = {
         "analytics_table_arn": output(f"arn:aws:dynamodb:eu-west-2:{ACCOUNT}:table/x"),
     },
     "reporter_infra": {
+        "name_prefix": output("cv-analytics"),
+        "codedeploy_role_arn": output(
+            f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-reporter-codedeploy"
+        ),
         "reporter_role_arn": output(f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-reporter"),
         "report_sender": output("Reports <reports@example.com>"),
         "report_recipients": output("a@example.com,b@example.com"),
         "analytics_table_name": output("cv-analytics-analytics"),
+        # Terraform writes null for an unset optional variable's output.
+        "price_per_million_input_tokens": output(None),
+        "price_per_million_output_tokens": output(None),
+        "price_currency": output("USD"),
     },
 }
 
@@ -69,6 +81,8 @@ def test_processor_parameters_come_from_its_workspace(script: ModuleType) -> Non
     parameters = script.resolve("processor", OUTPUTS)
     assert parameters == {
         "Service": "processor",
+        "NamePrefix": "cv-analytics",
+        "CodeDeployRoleArn": f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-processor-codedeploy",
         "ProcessorRoleArn": f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-processor",
         "ExpiryRoleArn": f"arn:aws:iam::{ACCOUNT}:role/cv-analytics-expiry",
         "QueueArn": f"arn:aws:sqs:eu-west-2:{ACCOUNT}:cv-analytics-events.fifo",
@@ -86,11 +100,17 @@ def test_reporter_parameters_join_lists_and_skip_absent_optional_outputs(
     outputs["reporter_infra"]["report_recipients"] = output(["a@example.com", "b@example.com"])
     outputs["reporter_infra"]["name_prefix"] = output("cv-staging")
     outputs["reporter_infra"]["price_per_million_input_tokens"] = output(3)
+    outputs["reporter_infra"]["price_per_million_output_tokens"] = output(1.5e-05)
+    outputs["reporter_infra"]["price_currency"] = output("GBP")
     parameters = script.resolve("reporter", outputs)
     assert parameters["ReportRecipients"] == "a@example.com,b@example.com"
     assert parameters["NamePrefix"] == "cv-staging"
     assert parameters["PricePerMillionInputTokens"] == "3"
-    assert "PricePerMillionOutputTokens" not in parameters  # keeps the template default ("")
+    # Plain decimals: the template's AllowedPattern has no exponent.
+    assert parameters["PricePerMillionOutputTokens"] == "0.000015"
+    assert parameters["PriceCurrency"] == "GBP"
+    # Unset prices (null outputs) keep the template default (""): no cost in the report.
+    assert "PricePerMillionInputTokens" not in script.resolve("reporter", OUTPUTS)
     assert parameters["ReportSender"] == "Reports <reports@example.com>"
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from cv_analytics.deploy.settings import Settings
 from cv_analytics.dev.resources import PROCESSOR_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_SECONDS
 from tests.infra import sam_support as sam
 from tests.infra.test_sam_parameters import OUTPUTS as PARAMETER_OUTPUTS
@@ -62,7 +63,7 @@ def test_checkov_finds_nothing_in_the_template_workflows_and_deploy_role() -> No
             "terraform",
             "github_actions",
             "--directory",
-            str(sam.REPO / "docs" / "deploy-role"),
+            str(sam.REPO / "deploy_role"),
             "--directory",
             str(sam.REPO / ".github" / "workflows"),
         ],
@@ -232,6 +233,13 @@ def test_a_stack_holds_only_its_own_functions_and_their_release_machinery(
     assert len(by_type["AWS::CodeDeploy::Application"]) == 1
     assert by_type["AWS::Logs::LogGroup"] == {f.replace("Function", "LogGroup") for f in own}
     assert by_type["AWS::CloudWatch::Alarm"] == {f.replace("Function", "ErrorsAlarm") for f in own}
+    # Every role comes from Terraform with the permissions boundary (CodeDeploy's too, through
+    # CodeDeployRoleArn): the stack creates no IAM resource, and needs no IAM capability.
+    assert not [kind for kind in by_type if kind.startswith("AWS::IAM::")], service
+    for name in existing:
+        if existing[name]["Type"] == "AWS::CodeDeploy::DeploymentGroup":
+            role = existing[name]["Properties"]["ServiceRoleArn"]
+            assert role == {"Ref": "CodeDeployRoleArn"}, name
 
 
 def test_event_sources_target_the_alias_codedeploy_shifts_under_its_alarm(
@@ -535,10 +543,14 @@ def test_samconfig_has_one_build_and_deploy_environment_per_service(
             "Service=" + service,
             f"file://.aws-sam/parameters/{service}.yaml",
         ]
-        assert "CAPABILITY_IAM" in deploy["capabilities"]  # SAM's CodeDeploy service role
+        # No IAM resource in the stacks (Terraform owns every role), so no capability; the region,
+        # the stack name and its S3 prefix come from deploy.toml on the command line
+        # (cv_analytics/deploy/plan.py), never from here, so a non-default prefix or region
+        # cannot be deployed under the defaults.
+        assert not {"capabilities", "region", "stack_name", "s3_prefix"} & set(deploy), service
         assert deploy["confirm_changeset"] is False
         assert deploy["fail_on_empty_changeset"] is False
-        stacks.add(deploy["stack_name"])
+        stacks.add(Settings(name_prefix="p-x", region="eu-west-2").stack_name(service))
         build_homes.add(Path(build["build_dir"]).parent)  # where SAM writes build.toml
     assert len(stacks) == len(build_homes) == len(sam.SERVICES)
 

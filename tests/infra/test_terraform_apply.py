@@ -40,6 +40,10 @@ RECIPIENTS = ["owner@example.com", SENDER]
 ALERT_EMAIL = "ops@example.com"
 AGE_THRESHOLD_SECONDS = 1200
 REPORTER_FUNCTION = f"{PREFIX}-reporter"
+PRICES = (0.8, 4)
+CURRENCY = "GBP"
+BOUNDARY_ARN = f"arn:aws:iam::123456789012:policy/github-{PREFIX}-workload-boundary"
+CODEDEPLOY_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited"
 
 
 @dataclass
@@ -98,6 +102,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             report_recipients=RECIPIENTS,
             alert_email=ALERT_EMAIL,
             oldest_message_age_threshold_seconds=AGE_THRESHOLD_SECONDS,
+            price_per_million_input_tokens=PRICES[0],
+            price_per_million_output_tokens=PRICES[1],
+            price_currency=CURRENCY,
         )
         workspaces = {
             service: tf.local_workspace(service, root, aws.environment()) for service in tf.MODULES
@@ -628,7 +635,49 @@ def test_the_reporters_delivery_log_is_its_own_table(stack: Stack) -> None:
     assert statement["Resource"] == table["TableArn"]
 
 
+def test_the_report_prices_reach_the_outputs_sam_reads(stack: Stack) -> None:
+    reporter = stack.outputs["reporter"]
+    assert (
+        reporter["price_per_million_input_tokens"],
+        reporter["price_per_million_output_tokens"],
+    ) == PRICES
+    assert reporter["price_currency"] == CURRENCY
+
+
 # --- across the stack -------------------------------------------------------------------------
+
+
+def test_every_role_carries_the_permissions_boundary(stack: Stack) -> None:
+    """The deploy role may only create roles that carry it (deploy_role/): every role the
+    workspaces create does, so the workspaces apply with that role."""
+    iam = stack.client("iam")
+    roles = [role for role in iam.list_roles()["Roles"] if role["RoleName"].startswith(PREFIX)]
+    assert sorted(role["RoleName"] for role in roles) == sorted(
+        [
+            f"{PREFIX}-processor-role",
+            f"{PREFIX}-expiry-role",
+            f"{PREFIX}-reporter-role",
+            f"{PREFIX}-processor-codedeploy",
+            f"{PREFIX}-reporter-codedeploy",
+        ]
+    )
+    for role in roles:
+        boundary = iam.get_role(RoleName=role["RoleName"])["Role"]["PermissionsBoundary"]
+        assert boundary["PermissionsBoundaryArn"] == BOUNDARY_ARN, role["RoleName"]
+
+
+def test_codedeploy_roles_get_aws_s_limited_lambda_policy_only(stack: Stack) -> None:
+    iam = stack.client("iam")
+    for service in ("processor", "reporter"):
+        arn = stack.outputs[service]["codedeploy_role_arn"]
+        name = arn.rsplit("/", 1)[1]
+        assert name == f"{PREFIX}-{service}-codedeploy"
+        role = iam.get_role(RoleName=name)["Role"]
+        trust = statements(role["AssumeRolePolicyDocument"])
+        assert [s["Principal"] for s in trust] == [{"Service": "codedeploy.amazonaws.com"}]
+        attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        assert [policy["PolicyArn"] for policy in attached] == [CODEDEPLOY_POLICY_ARN]
+        assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
 
 
 def test_no_applied_policy_grants_wildcards(stack: Stack) -> None:
@@ -657,6 +706,11 @@ def test_no_applied_policy_grants_wildcards(stack: Stack) -> None:
     # Three roles (each with trust + inline policy; the reporter's has its delivery log's too),
     # the producer policy, two resource policies.
     assert len(documents) == 10
+
+
+    # Five roles (each with trust; three with an inline policy, the two CodeDeploy roles with
+    # AWS's managed policy only), the producer policy, two resource policies.
+    assert len(documents) == 11
     problems = [
         problem
         for where, document in documents.items()

@@ -3,11 +3,13 @@ interface (documented variables and outputs, validation of bad input) and the st
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cv_analytics.deploy.settings import NAME_PREFIX_PATTERN
 from cv_analytics.dev.emulator import LocalAws
 from cv_analytics.infra import hcl
 from cv_analytics.infra import terraform as tf
@@ -63,6 +65,7 @@ BAD_VALUES: dict[str, dict[str, tuple[Any, str]]] = {
         "aws_region": ("eu_west_2", "aws_region must be"),
     },
     "reporter": {
+        "name_prefix": ("ab", "name_prefix must be"),  # 3 characters at least, as SAM's NamePrefix
         "report_sender": ("nobody", "report_sender must be"),
         "report_sender_name": ("Reports <x>", "report_sender_name must be"),
         "report_recipients": ([], "report_recipients must"),
@@ -70,7 +73,13 @@ BAD_VALUES: dict[str, dict[str, tuple[Any, str]]] = {
         "alert_email": ("ops", "alert_email must be"),
         "oldest_message_age_threshold_seconds": (5, "oldest_message_age_threshold_seconds must"),
         "alarm_period_seconds": (120, "alarm_period_seconds must be"),
+        "price_per_million_input_tokens": (-1, "price_per_million_input_tokens must be"),
+        "price_currency": ("pounds", "price_currency must be"),
     },
+}
+# Variables without a default that a valid plan needs besides name_prefix and aws_region.
+REQUIRED: dict[str, dict[str, Any]] = {
+    "reporter": {"report_sender": "reports@example.com", "report_recipients": ["a@example.com"]},
 }
 
 
@@ -82,8 +91,9 @@ def test_bad_variable_values_are_rejected(
     workspace = initialised[service]
     workspace = tf.Workspace(workspace.module_dir, workspace.work_dir, local_aws.environment())
     bad = {name: value for name, (value, _) in BAD_VALUES[service].items()}
+    good = {"name_prefix": "cv-static", "aws_region": local_aws.region, **REQUIRED.get(service, {})}
     with pytest.raises(tf.TerraformError) as failure:
-        tf.plan_json(workspace, {**tf.emulator_variables(service), **bad})
+        tf.plan_json(workspace, {**tf.emulator_variables(service), **good, **bad})
     report = " ".join(str(failure.value).split())
     assert report.count("Invalid value for variable") == len(bad)
     for _, message in BAD_VALUES[service].values():
@@ -102,28 +112,47 @@ def test_every_variable_and_output_is_documented(service: str) -> None:
         assert body.get("type"), f"variable {name} has no type"
     for name, body in outputs.items():
         assert body.get("description", [""])[0].strip(), f"output {name} has no description"
-    # Values that can be mistyped are validated (booleans, tags and maps cannot go wrong).
+    # Values that can be mistyped are validated (booleans, tags and maps cannot go wrong):
+    # name_prefix and aws_region once for every workspace, by the naming module they are given to.
+    (naming,) = [body for name, body in hcl.blocks(module, "module") if name == "naming"]
+    assert naming["source"] == ["../infra_modules/naming"]
+    validated_by_naming = {
+        name for name in ("name_prefix", "aws_region") if naming[name] == [f"${{var.{name}}}"]
+    }
+    assert validated_by_naming == {"name_prefix", "aws_region"}
     for name, body in variables.items():
+        if name in validated_by_naming:
+            assert "default" not in body, f"{name} comes from deploy.toml: no default"
+            continue
         if body["type"][0] in ("${string}", "${number}", "${list(string)}"):
             assert body.get("validation"), f"variable {name} has no validation"
 
 
+EMULATOR_SWITCHES = (
+    "skip_credentials_validation",
+    "skip_requesting_account_id",
+    "skip_metadata_api_check",
+)
+
+
 @needs_hcl2
 @pytest.mark.parametrize("service", SERVICES)
-def test_provider_skips_are_variables_off_by_default(service: str) -> None:
+def test_production_provider_has_no_emulator_switch(service: str, tmp_path: Path) -> None:
+    """The skip_* switches exist only in the provider_override.tf of an emulator's work copy."""
     module = hcl.load_module(tf.MODULES[service])
     providers = [body for entry in module["providers.tf"]["provider"] for body in entry.values()]
     assert len(providers) == 1
     provider = providers[0]
     assert provider["region"] == ["${var.aws_region}"]
-    variables = dict(hcl.blocks(module, "variable"))
-    for setting in (
-        "skip_credentials_validation",
-        "skip_requesting_account_id",
-        "skip_metadata_api_check",
-    ):
-        assert provider[setting] == [f"${{var.{setting}}}"]
-        assert variables[setting]["default"] == [False]
+    assert not set(EMULATOR_SWITCHES) & set(provider)
+    assert not set(EMULATOR_SWITCHES) & set(dict(hcl.blocks(module, "variable")))
+
+    emulated = tf.prepare(tf.MODULES[service], tmp_path / "emulator")
+    override = hcl.load_module(emulated.work_dir)[tf.PROVIDER_OVERRIDE_FILE]
+    (switches,) = [body for entry in override["provider"] for body in entry.values()]
+    assert all(switches[name] == [True] for name in EMULATOR_SWITCHES)
+    aws = tf.prepare(tf.MODULES[service], tmp_path / "aws", emulator=False)
+    assert not (aws.work_dir / tf.PROVIDER_OVERRIDE_FILE).exists()
 
 
 @needs_hcl2
@@ -151,14 +180,23 @@ def test_prepare_copies_the_module_and_forces_local_state(tmp_path: Path) -> Non
     (module / "dev_override.tf").write_text("# a developer's own override", encoding="utf-8")
     (module / "terraform.tfstate").write_text("{}", encoding="utf-8")
 
-    workspace = tf.prepare(module, tmp_path / "work", {"AWS_REGION": "eu-west-2"})
+    (module / tf.LOCK_FILE).write_text("# lock", encoding="utf-8")
+    shared = tmp_path / tf.SHARED_MODULES_DIR / "naming"
+    shared.mkdir(parents=True)
+    (shared / "main.tf").write_text("# shared", encoding="utf-8")
+
+    workspace = tf.prepare(module, tmp_path / "runs" / "work", {"AWS_REGION": "eu-west-2"})
 
     copied = sorted(path.name for path in workspace.work_dir.iterdir())
-    assert copied == [tf.BACKEND_OVERRIDE_FILE, "main.tf"]
+    assert copied == sorted(
+        [tf.LOCK_FILE, tf.BACKEND_OVERRIDE_FILE, tf.PROVIDER_OVERRIDE_FILE, "main.tf"]
+    )
+    assert (tmp_path / "runs" / tf.SHARED_MODULES_DIR / "naming" / "main.tf").is_file()
     assert 'backend "local"' in (workspace.work_dir / tf.BACKEND_OVERRIDE_FILE).read_text()
     assert workspace.environment == {"AWS_REGION": "eu-west-2"}
     # The module itself is left as it was.
     assert sorted(path.name for path in module.iterdir()) == [
+        tf.LOCK_FILE,
         "README.md",
         "dev_override.tf",
         "main.tf",
@@ -177,3 +215,50 @@ def test_local_runs_never_inherit_remote_state_settings(
     workspace = tf.prepare(tmp_path, tmp_path / "work")
     tf.init(workspace)
     assert tf.apply(workspace) == {"workspace": "default"}
+
+
+# ---------------------------------------------------------------- provider versions and names
+
+ROOTS = [*tf.MODULES.values(), tf.DEPLOY_ROLE_MODULE]
+
+
+def test_the_provider_is_pinned_exactly_and_locked_the_same_in_every_root() -> None:
+    """Provider versions cannot change between a plan and its apply (or between two machines):
+    an exact version in versions.tf, and one committed lock file, identical in every root."""
+    locks = {root.name: (root / tf.LOCK_FILE).read_text(encoding="utf-8") for root in ROOTS}
+    assert len(set(locks.values())) == 1, "the roots' lock files differ"
+    lock = next(iter(locks.values()))
+    (version,) = re.findall(r'^\s+version\s+=\s+"([^"]+)"', lock, re.M)
+    assert re.search(rf'constraints = "{re.escape(version)}"', lock)
+    assert len(re.findall(r'"zh:[0-9a-f]{64}"', lock)) >= 10, "checksums for every platform"
+    assert re.search(r'"h1:[A-Za-z0-9+/=]{44}"', lock)
+    for root in ROOTS:
+        versions = (root / "versions.tf").read_text(encoding="utf-8")
+        assert f'version = "{version}"' in versions, root.name
+    ignored = (tf.REPO_ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert tf.LOCK_FILE not in ignored
+
+
+def test_init_with_the_lock_file_works_offline_and_refuses_another_provider(tmp_path: Path) -> None:
+    workspace = tf.prepare(tf.WORKER_MODULE, tmp_path / "worker")
+    assert "-lockfile=readonly" in tf.init_arguments(workspace.work_dir)
+    tf.init(workspace)  # from the mirror when there is one, the lock file read-only
+    tampered = tf.prepare(tf.WORKER_MODULE, tmp_path / "tampered")
+    lock = tampered.work_dir / tf.LOCK_FILE
+    lock.write_text(re.sub(r'"h1:[^"]+"', '"h1:' + "A" * 43 + '="', lock.read_text()), "utf-8")
+    if not tf.PLUGIN_MIRROR.is_dir():
+        pytest.skip("the registry's zh: checksums would still match: needs the local mirror")
+    lock.write_text(re.sub(r'\s+"zh:[0-9a-f]{64}",', "", lock.read_text()), "utf-8")
+    with pytest.raises(tf.TerraformError, match="checksum"):
+        tf.init(tampered)
+
+
+def test_the_prefix_rule_is_the_same_for_terraform_sam_and_deploy_toml() -> None:
+    """A prefix deploy.toml accepts is one every workspace and the SAM template accept."""
+    naming = (tf.REPO_ROOT / "infra_modules" / "naming" / "main.tf").read_text(encoding="utf-8")
+    (terraform_rule,) = re.findall(
+        r'condition\s+=\s+can\(regex\("([^"]+)", var\.name_prefix\)\)', naming
+    )
+    template = (tf.REPO_ROOT / "template.yaml").read_text(encoding="utf-8")
+    (sam_rule,) = re.findall(r'NamePrefix:\n(?:.*\n)*?\s+AllowedPattern: "([^"]+)"', template)
+    assert terraform_rule.replace("\\\\", "\\") == sam_rule == NAME_PREFIX_PATTERN

