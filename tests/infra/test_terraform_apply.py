@@ -707,7 +707,6 @@ def test_no_applied_policy_grants_wildcards(stack: Stack) -> None:
     # the producer policy, two resource policies.
     assert len(documents) == 10
 
-
     # Five roles (each with trust; three with an inline policy, the two CodeDeploy roles with
     # AWS's managed policy only), the producer policy, two resource policies.
     assert len(documents) == 11
