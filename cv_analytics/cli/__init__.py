@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from cv_analytics.cli import demo, dlq, events, report, stack
+from cv_analytics.cli import demo, dlq, events, export, query, report, stack
 from cv_analytics.cli.aws import ENVIRONMENT_HELP
 from cv_analytics.cli.common import (
     EXIT_FAILED,
@@ -26,7 +26,7 @@ from cv_analytics.cli.common import (
     Handler,
     print_usage,
 )
-from cv_analytics.dev import DevExtraMissingError
+from cv_analytics.extras import ExtraMissingError
 
 #: Every command group's ``register``, in the order ``--help`` lists them.
 COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
@@ -35,6 +35,8 @@ COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     report.register,
     dlq.register,
     events.register,
+    export.register,
+    query.register,
 )
 
 
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handler(args)
-    except (CommandError, DevExtraMissingError) as exc:
+    except (CommandError, ExtraMissingError) as exc:
         _fail(str(exc), EXIT_USAGE)
     except (ClientError, BotoCoreError) as exc:
         _fail(f"AWS: {exc}", EXIT_FAILED)
