@@ -59,6 +59,8 @@ class Column:
     stored: tuple[str, ...] = ()
     derived_from: str | None = None
     sql: str | None = None
+    #: For a ``json`` column: the value is a ``map`` of strings or a ``list`` of strings.
+    container: Literal["map", "list"] | None = None
 
     @property
     def derived(self) -> bool:
@@ -126,6 +128,16 @@ def _kind(annotation: Any, where: str) -> Kind:
     raise UnsupportedFieldError(f"{where}: no column kind for {annotation!r}")
 
 
+def _container(annotation: Any, where: str) -> Literal["map", "list"]:
+    """A ``json`` field must hold strings only: what DynamoDB's export can be read back as."""
+    origin = typing.get_origin(annotation)
+    values = typing.get_args(annotation)
+    value_type = _unwrap(values[-1])[0] if values else None
+    if value_type is not str and typing.get_origin(value_type) is not Literal:
+        raise UnsupportedFieldError(f"{where}: only maps and lists of strings are exported")
+    return "map" if origin is dict else "list"
+
+
 def _model_columns(
     model: type[BaseModel], path: tuple[str, ...], stored: tuple[str, ...], required: bool
 ) -> list[Column]:
@@ -138,14 +150,17 @@ def _model_columns(
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             columns += _model_columns(annotation, here, stored_here, field_required)
             continue
+        kind = _kind(annotation, ".".join(here))
+        container = _container(annotation, ".".join(here)) if kind == "json" else None
         columns.append(
             Column(
                 name="_".join(here),
-                kind=_kind(annotation, ".".join(here)),
+                kind=kind,
                 required=field_required,
                 description=info.description or "",
                 path=here,
                 stored=stored_here,
+                container=container,
             )
         )
     return columns

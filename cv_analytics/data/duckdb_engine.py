@@ -79,9 +79,7 @@ def records_view_sql(files: dict[Format, list[Path]]) -> str:
         ),
     }
     parts = [
-        # Column names from the model, file names quoted as literals: nothing comes from input.
-        f"SELECT {selected} FROM {readers[fmt](paths)}"  # noqa: S608
-        for fmt, paths in sorted(files.items())
+        f"SELECT {selected} FROM {readers[fmt](paths)}" for fmt, paths in sorted(files.items())
     ]
     return f"CREATE VIEW {RELATION} AS " + " UNION ALL ".join(parts)
 

@@ -23,7 +23,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_MODULE = REPO_ROOT / "worker_infra"
 PROCESSOR_MODULE = REPO_ROOT / "processor_infra"
 REPORTER_MODULE = REPO_ROOT / "reporter_infra"
-MODULES = {"worker": WORKER_MODULE, "processor": PROCESSOR_MODULE, "reporter": REPORTER_MODULE}
+EXPORT_MODULE = REPO_ROOT / "export_infra"
+MODULES = {
+    "worker": WORKER_MODULE,
+    "processor": PROCESSOR_MODULE,
+    "reporter": REPORTER_MODULE,
+    "export": EXPORT_MODULE,
+}
 
 # A read-only provider mirror (hashicorp/aws only) on machines without registry access.
 PLUGIN_MIRROR = Path("/opt/tf-plugins")
@@ -62,11 +68,19 @@ _EMULATOR_MODULE_VARIABLES: dict[str, dict[str, Any]] = {
     "worker": {"restrict_dead_letter_sources": False},
     "processor": {"deletion_protection": False},
     "reporter": {},
+    # The bucket and workgroup of a local stack go with it; moto is reached over plain HTTP and
+    # enforces the TLS-only bucket policy. The provider builds an Athena workgroup's ARN from the
+    # account id (without it, moto cannot find the workgroup's tags): it asks the emulator's STS.
+    "export": {
+        "force_destroy": True,
+        "deny_insecure_transport": False,
+        "skip_requesting_account_id": False,
+    },
 }
 
 
 def emulator_variables(service: str) -> dict[str, Any]:
-    """Variables for applying ``service`` (worker|processor|reporter) to an AWS emulator: the
+    """Variables for applying ``service`` (worker|processor|reporter|export) to an AWS emulator: the
     provider's STS/metadata look-ups off, plus the module's emulator settings."""
     return {
         "skip_credentials_validation": True,
@@ -149,7 +163,7 @@ def prepare(
 def local_workspace(
     service: str, work_root: Path, environment: Mapping[str, str] | None = None
 ) -> Workspace:
-    """The ``service`` module (worker|processor|reporter) prepared in ``work_root/<service>``."""
+    """The ``service`` module (worker|processor|reporter|export) prepared in ``work_root/<service>``."""
     return prepare(MODULES[service], work_root / service, environment)
 
 
