@@ -1,94 +1,149 @@
-"""Benchmark: aggregating a week of 10,000 and of 100,000 analytics records.
+"""Benchmark: one week of 10,000, 100,000 and 1,000,000 analytics records through the reporter.
 
-    .venv/bin/python -m bench.reporter_aggregate
+    .venv/bin/python -m bench.reporter_aggregate            # all three sizes
+    .venv/bin/python -m bench.reporter_aggregate --sizes 10000 100000
 
-Records are generated lazily (``bench/sample_week.py``) as DynamoDB items (Decimal numbers) and go
-through the repository's validation into ``AnalyticsRecord``, then the week aggregator, exactly as
-in the Lambda. Prints wall time (measured without tracemalloc, which slows Python down several
-times) and tracemalloc's peak for each size. The aggregation streams, so the peak for 100,000
-records must stay under 3x the peak for 10,000 (exit status 1 otherwise).
+Records are generated lazily (``bench/sample_week.py``: politeness, typos, two prompt variants,
+feedback) as pages of DynamoDB wire-form items, off the clock; then, timed, each item goes
+through the contract's conversion (``analytics_contract.storage.record_from_item``) and the week
+aggregator (counting, sketches, feedback, arms), and at the end the question clustering, the view
+and both templates: what the Lambda does with the pages it reads. Each size runs in a fresh
+process, which prints:
+
+* total: convert + aggregate + cluster + render (wall time, generation excluded);
+* of which clustering: the question clusters of the week (``QuestionTally.clusters``);
+* peak RSS of that process (``ru_maxrss``: interpreter and libraries included, what Lambda's
+  memory setting limits);
+* tracemalloc's peak for 10,000 and 100,000 (Python allocations only); the run fails (exit 1) if
+  the peak for 100,000 is 3x the peak for 10,000 or more: memory must not grow with the records.
+
+Not included: reading from DynamoDB (network and botocore's parsing) and the week before
+(a second, usually smaller, pass of the same code).
 """
 
 from __future__ import annotations
 
+import argparse
 import itertools
+import json
+import resource
+import subprocess
 import sys
 import time
 import tracemalloc
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
-from analytics_contract.records import AnalyticsRecord
-from bench.sample_week import generate_week, to_item
-from reporter.aggregate import WeekAggregator, WeekFigures, aggregate_week
-from reporter.repository import record_from_item
+from analytics_contract.storage import record_from_item, record_to_item
+from bench.sample_week import generate_week
+from reporter.aggregate import WeekAggregator
+from reporter.render import render_report
+from reporter.settings import ReportOptions
+from reporter.view import build_view
 
-WEEK = "2025-W46"
-SIZES = (10_000, 100_000)
+WEEK, PREVIOUS = "2025-W46", "2025-W45"
+SIZES = (10_000, 100_000, 1_000_000)
+TRACED = (10_000, 100_000)
 MAX_RATIO = 3.0
-CHUNK = 10_000
+#: Items per page: what one 1 MB DynamoDB page holds of the projected attributes (about 400 B).
+PAGE = 2_500
+OPTIONS = ReportOptions(
+    price_per_million_input_tokens=Decimal("0.80"),
+    price_per_million_output_tokens=Decimal("4.00"),
+)
 
 
-def records(size: int) -> Iterator[AnalyticsRecord]:
-    for record in generate_week(WEEK, questions=size, seed=size):
-        yield record_from_item(to_item(record))
+def pages(size: int) -> Iterator[list[dict[str, Any]]]:
+    """The week as DynamoDB would return it: pages of items in wire form (made off the clock)."""
+    items = (record_to_item(record) for record in generate_week(WEEK, questions=size, seed=size))
+    while page := list(itertools.islice(items, PAGE)):
+        yield page
 
 
-def total_seconds(size: int) -> float:
-    """Generate, validate and aggregate, streaming (what the Lambda does after each page)."""
-    started = time.perf_counter()
-    aggregate_week(WEEK, records(size))
-    return time.perf_counter() - started
-
-
-def aggregation_seconds(size: int) -> float:
-    """The aggregator's own time: records are validated in chunks outside the clock."""
-    aggregator = WeekAggregator(WEEK)
-    source = records(size)
+def one_pass(size: int) -> dict[str, float | int]:
+    """The reporter's work on each page, timed; generating the pages is not."""
+    aggregator = WeekAggregator(WEEK, cost=OPTIONS.cost_function)
     spent = 0.0
-    while chunk := list(itertools.islice(source, CHUNK)):
+    for page in pages(size):
         started = time.perf_counter()
-        aggregator.add_all(chunk)
+        aggregator.add_all(record_from_item(item) for item in page)
         spent += time.perf_counter() - started
     started = time.perf_counter()
-    aggregator.figures()
-    return spent + time.perf_counter() - started
-
-
-def peak_memory(size: int) -> tuple[int, WeekFigures]:
-    tracemalloc.start()
-    figures = aggregate_week(WEEK, records(size))
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak, figures
-
-
-def main() -> int:
-    peaks = {}
-    print(
-        f"{'records':>9}  {'total (s)':>9}  {'aggregation (s)':>15}  {'peak memory':>12}  "
-        f"{'sessions':>9}  {'questions':>9}"
+    figures = aggregator.figures()
+    figured = time.perf_counter()
+    previous = WeekAggregator(PREVIOUS).figures()
+    report = render_report(
+        build_view(figures, previous, OPTIONS, generated_at=datetime(2025, 11, 17, tzinfo=UTC))
     )
-    for size in SIZES:
-        total = total_seconds(size)
-        aggregation = aggregation_seconds(size)
-        peak, figures = peak_memory(size)
-        peaks[size] = peak
-        print(
-            f"{size:>9,}  {total:>9.2f}  {aggregation:>15.2f}  {peak / 1024:>8,.0f} KiB  "
-            f"{figures.sessions:>9,}  {figures.distinct_questions:>9,}"
+    finished = time.perf_counter()
+    return {
+        "records": size,
+        "total_s": spent + finished - started,
+        "aggregate_s": spent,
+        "figures_s": figured - started,
+        "render_s": finished - figured,
+        "wordings": figures.distinct_questions,
+        "clusters": figures.clusters,
+        "html_kib": len(report.html.encode()) / 1024,
+    }
+
+
+def measure(size: int) -> dict[str, float | int]:
+    result = one_pass(size)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if size in TRACED:
+        tracemalloc.start()
+        one_pass(size)
+        result["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    cli.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    cli.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a single size, in-process
+    args = cli.parse_args(argv)
+    if args.one:
+        print(json.dumps(measure(args.one)))
+        return 0
+    print(
+        f"{'records':>9}  {'total (s)':>9}  {'of which clustering (s)':>23}  {'records/s':>9}  "
+        f"{'peak RSS':>9}  {'tracemalloc':>11}  {'wordings':>8}  {'clusters':>8}"
+    )
+    traced: dict[int, float] = {}
+    for size in args.sizes:
+        run = subprocess.run(
+            [sys.executable, "-m", "bench.reporter_aggregate", "--one", str(size)],
+            check=True,
+            capture_output=True,
+            text=True,
         )
-    ratio = peaks[SIZES[1]] / peaks[SIZES[0]]
-    verdict = "ok" if ratio < MAX_RATIO else "TOO HIGH"
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        if "traced_peak_mib" in result:
+            traced[size] = result["traced_peak_mib"]
+        tracemalloc_text = (
+            f"{result['traced_peak_mib']:>7.1f} MiB" if "traced_peak_mib" in result else "-"
+        )
+        print(
+            f"{size:>9,}  {result['total_s']:>9.1f}  {result['figures_s']:>23.2f}  "
+            f"{size / result['total_s']:>9,.0f}  {result['peak_rss_mib']:>5.0f} MiB  "
+            f"{tracemalloc_text:>11}  {result['wordings']:>8,}  {result['clusters']:>8,}"
+        )
     print(
-        f"peak memory {SIZES[1]:,} / {SIZES[0]:,} records: {ratio:.2f}x "
-        f"(limit {MAX_RATIO}x) {verdict}"
+        "total = convert (wire form -> AnalyticsRecord) + aggregate + cluster + render, "
+        "generation excluded; peak RSS = the whole process, generation included (what "
+        "Lambda's memory limits)"
     )
-    print(
-        "total = generate + validate (DynamoDB item -> AnalyticsRecord) + aggregate; "
-        "aggregation = the aggregator alone; "
-        "peak = tracemalloc, generation included"
-    )
-    return 0 if ratio < MAX_RATIO else 1
+    if len(traced) == 2:
+        small, large = (traced[size] for size in TRACED)
+        ratio = large / small
+        verdict = "ok" if ratio < MAX_RATIO else "TOO HIGH"
+        print(f"tracemalloc peak {TRACED[1]:,} / {TRACED[0]:,}: {ratio:.2f}x ({verdict})")
+        return 0 if ratio < MAX_RATIO else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,9 +3,13 @@
 The chatbot answers questions about one person's CV (a fictional senior backend engineer). Visitors
 (recruiters, hiring managers, the curious) come in sessions of one to a few questions, mostly on
 weekdays and in European working hours. Popular questions repeat with varied casing, punctuation
-and spacing; some questions hit gaps in the CV (salary, languages, licences) and get ``none``
-matches; a few fail (LLM timeouts, rate limits) or are still unanswered; a handful of responses
-are orphans. Scores, latencies and token counts follow plausible distributions.
+and spacing, and now and then with politeness, filler or a typo ("Hi! what is your notice
+period? thanks", "waht are your salary expectations"); some questions hit gaps in the CV (salary,
+languages, licences) and get ``none`` matches; a few fail (LLM timeouts, rate limits) or are still
+unanswered; a handful of responses are orphans. Scores, latencies and token counts follow
+plausible distributions. Two prompt variants answer (``prompt-v2`` matches the CV noticeably
+better than ``prompt-v1``), and about one answer in six is rated by the visitor (thumbs or
+stars, sometimes with a comment), more favourably when the answer matched.
 
 Used by the report's screenshot, the aggregation benchmark, tests and the demo::
 
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from analytics_contract.events import Tokens
+from analytics_contract.events import Feedback, Tokens
 from analytics_contract.records import AnalyticsRecord, RecordStatus
 from analytics_contract.weeks import iso_week, utc_day, week_bounds
 
@@ -112,6 +116,37 @@ HOUR_WEIGHTS = (
 )  # fmt: skip
 
 
+OPENERS = ("Hi! ", "Hello, ", "Hey, ", "Quick question: ", "Sorry, ", "Hi there, ")
+CLOSERS = (" thanks", " Thanks!", " please", " Cheers.", " thank you")
+VARIANTS = ("prompt-v1", "prompt-v2")
+COMMENTS_BAD = (
+    "Didn't answer my question",
+    "Too vague, I wanted a number",
+    "Wrong, the CV says otherwise",
+    "That's not what I asked",
+    "Not helpful",
+)
+COMMENTS_GOOD = ("Great, thanks!", "Exactly what I needed", "Very clear")
+
+
+def _polish(text: str, rng: random.Random) -> str:
+    """Politeness, filler and small typos, as visitors add them (drawn from ``rng``)."""
+    roll = rng.random()
+    if roll < 0.12:
+        text = rng.choice(OPENERS) + text
+    elif roll < 0.2:
+        text = text + rng.choice(CLOSERS)
+    if rng.random() < 0.03:
+        words = text.split()
+        index = max(range(len(words)), key=lambda i: len(words[i]))
+        word = words[index]
+        if len(word) > 4:
+            at = rng.randrange(1, len(word) - 3)
+            words[index] = word[:at] + word[at + 1] + word[at] + word[at + 2 :]
+            text = " ".join(words)
+    return text
+
+
 def _vary(text: str, rng: random.Random) -> str:
     """How people actually type it: casing, trailing punctuation, stray spaces."""
     roll = rng.random()
@@ -135,8 +170,11 @@ def _vary(text: str, rng: random.Random) -> str:
 
 
 class _Sampler:
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, extra: random.Random | None = None) -> None:
         self.rng = rng
+        #: Politeness, variants and feedback come from their own generator, so the rest of a
+        #: seeded week (sessions, questions, scores) stays what it was before they were added.
+        self.extra = extra
         tail = [
             _q(template.format(tech), 0.08, "full" if tech in IN_CV else "none", 0, 0)
             for tech in (*IN_CV, *NOT_IN_CV)
@@ -201,8 +239,16 @@ def _record(
         "recorded_at": timestamp + 2_000,
         "expires_at": timestamp // 1000 + TTL_SECONDS,
     }
+    extra = sampler.extra
     if status != "orphaned":
         base["query"] = _vary(question.text, rng)
+        if extra is not None:
+            base["query"] = _polish(base["query"], extra)
+    variant = extra.choice(VARIANTS) if extra is not None else None
+    if variant == "prompt-v2" and extra is not None and kind == "none" and extra.random() < 0.3:
+        kind, score = "partial", round(extra.uniform(40, 62), 1)  # v2 finds more in the CV
+    elif variant == "prompt-v2" and extra is not None:
+        score = round(min(100.0, score + extra.uniform(0, 8)), 1)
     if status == "unanswered":
         return AnalyticsRecord(**base)
     if status == "failed":
@@ -218,6 +264,8 @@ def _record(
             processing_time_ms=elapsed,
             response_timestamp=timestamp + int(elapsed),
             tokens=None if error.startswith("Rate limit") else sampler.tokens("none"),
+            model="claude-haiku-4-5" if extra is not None else None,
+            variant=variant,
         )
     elapsed = sampler.latency_ms(kind)
     old_record = rng.random() < 0.05  # written before the processor stored processingTimeMs
@@ -229,16 +277,44 @@ def _record(
         response_timestamp=timestamp + int(elapsed),
         tokens=sampler.tokens(kind),
         model="claude-haiku-4-5",
+        variant=variant,
+        feedback=_feedback(extra, kind, variant, timestamp + int(elapsed)) if extra else None,
     )
 
 
+def _feedback(
+    rng: random.Random, kind: MatchKind, variant: str | None, answered_at: int
+) -> Feedback | None:
+    """About one answer in six is rated; matched answers (and prompt-v2's) more favourably."""
+    if rng.random() >= 0.17:
+        return None
+    liked = {"full": 0.86, "partial": 0.6, "none": 0.18}[kind] + (
+        0.06 if variant == "prompt-v2" else 0.0
+    )
+    positive = rng.random() < liked
+    when = answered_at + rng.randrange(5_000, 120_000)
+    comment = None
+    if rng.random() < (0.45 if not positive else 0.12):
+        comment = rng.choice(COMMENTS_GOOD if positive else COMMENTS_BAD)
+    if rng.random() < 0.6:
+        return Feedback(timestamp=when, thumbs="up" if positive else "down", comment=comment)
+    stars = rng.choice((4, 5) if positive else (1, 2, 3))
+    return Feedback(timestamp=when, rating=stars, comment=comment)
+
+
 def generate_week(
-    week_id: str, *, questions: int, seed: int = 0, orphan_rate: float = 0.003
+    week_id: str,
+    *,
+    questions: int,
+    seed: int = 0,
+    orphan_rate: float = 0.003,
+    variety: bool = True,
 ) -> Iterator[AnalyticsRecord]:
     """Yield about ``questions`` question records (exactly that many) plus a few orphans for
-    ``week_id``, session by session; nothing is held in memory."""
+    ``week_id``, session by session; nothing is held in memory. ``variety=False``: questions
+    vary in case and punctuation only, with no variants and no feedback (the earlier sample)."""
     rng = random.Random(seed)
-    sampler = _Sampler(rng)
+    sampler = _Sampler(rng, random.Random(seed + 1_000_003) if variety else None)
     start, _ = week_bounds(week_id)
     produced = serial = 0
     session_number = 0

@@ -1,22 +1,27 @@
 """The week's figures, computed in one pass over its analytics records.
 
-Memory grows with the number of distinct questions (the question groups), never with the number
-of records: counts are counters, processing-time percentiles come from a :class:`QuantileSketch`
-(1% relative error), the score median from a :class:`LinearHistogram` (within 0.05 points),
-sessions from a :class:`DistinctCounter` (exact up to 5,000 sessions), and the example lists keep
-only their last few entries.
+Memory grows with the number of distinct question wordings (bounded by ``QuestionTally``) and of
+models/variants, never with the number of records: counts are counters, processing-time
+percentiles come from a :class:`QuantileSketch` (1% relative error), the score median from a
+:class:`LinearHistogram` (within 0.05 points), sessions from a :class:`DistinctCounter` (exact up
+to 5,000 sessions), and the example lists keep only their last few entries. One aggregator per
+week: a dashboard builds one for each week it shows.
 
 Which records feed which figure:
 
 * questions = ``answered`` + ``failed`` + ``unanswered``; orphaned responses (no question text)
   are counted apart and appear in no other figure but tokens;
 * match types, match scores and the gaps describe ``answered`` questions (a failed response's
-  match is meaningless); the gaps are the questions answered with match type ``none``, the most
-  asked first, then the lowest mean score (a gap asked forty times matters more than a one-off);
+  match is meaningless); the gaps are the question clusters answered with match type ``none``,
+  the most asked first, then the lowest mean score;
 * processing time covers every response to a question, ``answered`` and ``failed`` (a visitor waits
-  for a failure too); it is ``processingTimeMs``, or ``responseTimestamp - timestamp`` on records
-  written before the processor stored it;
-* tokens count every record that reports them, orphans included: they were paid for.
+  for a failure too): :attr:`AnalyticsRecord.elapsed_ms`;
+* tokens count every record that reports them, orphans included: they were paid for;
+* feedback counts the rated questions (the latest rating of each);
+* the model/variant comparison covers the responses (``answered`` and ``failed``).
+
+Questions are clustered (:mod:`reporter.clustering`) when :meth:`WeekAggregator.figures` is
+called; "new this week" needs the questions of earlier weeks, given to it as plain text.
 """
 
 from __future__ import annotations
@@ -24,74 +29,33 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date
 
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import week_bounds, week_days
-from reporter.questions import QuestionGroups
+from reporter.arms import ArmsTally, CostFunction
+from reporter.clustering import QuestionClusters
+from reporter.feedback import FeedbackTally
+from reporter.figures import MATCH_TYPES, PERCENTILES, Example, WeekFigures
+from reporter.questions import (
+    QuestionRow,
+    QuestionTally,
+    gap_questions,
+    question_key,
+    top_questions,
+)
 from reporter.sketch import DistinctCounter, LinearHistogram, QuantileSketch
+
+__all__ = ["Example", "WeekAggregator", "WeekFigures", "aggregate_week", "new_questions"]
 
 TOP_QUESTIONS = 10
 TOP_GAPS = 10
+NEW_QUESTIONS = 5
 EXAMPLES = 5
-MATCH_TYPES = ("full", "partial", "none")
-PERCENTILES = (0.50, 0.95, 0.99)
+#: Distinct earlier wordings remembered while reading earlier weeks (beyond it, each is matched
+#: again: slower, never wrong).
+EARLIER_WORDINGS_REMEMBERED = 100_000
 _DAY_MS = 86_400_000
 _HOUR_MS = 3_600_000
-
-
-@dataclass(frozen=True)
-class QuestionCount:
-    text: str
-    count: int
-    mean_score: float | None = None
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    timestamp: int
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class WeekFigures:
-    """Everything the report says about one ISO week (raw numbers; the view formats them)."""
-
-    week_id: str
-    questions: int = 0
-    answered: int = 0
-    failed: int = 0
-    unanswered: int = 0
-    orphaned: int = 0
-    sessions: int = 0
-    sessions_exact: bool = True
-    match_types: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MATCH_TYPES, 0))
-    score_mean: float | None = None
-    score_median: float | None = None
-    processing_ms: dict[float, float | None] = field(
-        default_factory=lambda: dict.fromkeys(PERCENTILES, None)
-    )
-    timed_responses: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    per_day: list[tuple[date, int]] = field(default_factory=list)
-    per_hour: list[int] = field(default_factory=lambda: [0] * 24)
-    top_questions: list[QuestionCount] = field(default_factory=list)
-    distinct_questions: int = 0
-    gaps: list[QuestionCount] = field(default_factory=list)
-    gap_questions: int = 0
-    unanswered_examples: list[Example] = field(default_factory=list)
-    failed_examples: list[Example] = field(default_factory=list)
-    unreadable: int = 0
-
-    @property
-    def busiest_hour(self) -> int | None:
-        """The UTC hour (0-23) with most questions; the earliest of equally busy hours."""
-        if not self.questions:
-            return None
-        return max(range(24), key=lambda hour: (self.per_hour[hour], -hour))
 
 
 class LatestExamples:
@@ -113,25 +77,38 @@ class LatestExamples:
         return [example for _, _, example in sorted(self._heap, reverse=True)]
 
 
-def processing_time(record: AnalyticsRecord) -> float | None:
-    """Milliseconds to answer: as stored, or derived from the two timestamps on old records.
-
-    A negative value (the response stamped before its query by a host whose clock is behind, and
-    derived by DynamoDB from the two timestamps) is no measurement: it is left out, never allowed
-    to fail the report.
-    """
-    if record.processing_time_ms is not None:
-        return record.processing_time_ms if record.processing_time_ms >= 0 else None
-    if record.response_timestamp is not None:
-        elapsed = record.response_timestamp - record.timestamp
-        return float(elapsed) if elapsed >= 0 else None
-    return None
+def new_questions(
+    clusters: QuestionClusters, earlier: Iterable[str]
+) -> tuple[list[QuestionRow], int] | None:
+    """This week's clusters that none of the ``earlier`` questions belongs to (most asked first),
+    with how many there are; ``None`` when there were no earlier questions to compare with."""
+    seen: set[int] = set()
+    remembered: set[str] = set()
+    any_earlier = False
+    for text in earlier:
+        any_earlier = True
+        key = question_key(text)
+        if key in remembered:
+            continue
+        if len(remembered) < EARLIER_WORDINGS_REMEMBERED:
+            remembered.add(key)
+        cluster = clusters.match(text)
+        if cluster is not None:
+            seen.add(id(cluster))
+    if not any_earlier:
+        return None
+    fresh = [cluster for cluster in clusters.clusters if id(cluster) not in seen]
+    rows = [
+        QuestionRow(cluster.representative, cluster.count, len(cluster.wordings))
+        for cluster in fresh[:NEW_QUESTIONS]
+    ]
+    return rows, len(fresh)
 
 
 class WeekAggregator:
     """Feed it a week's records one at a time (:meth:`add`), then read :meth:`figures`."""
 
-    def __init__(self, week_id: str) -> None:
+    def __init__(self, week_id: str, *, cost: CostFunction | None = None) -> None:
         self.week_id = week_id
         self._start_ms, self._end_ms = week_bounds(week_id)
         self._status = dict.fromkeys(("answered", "failed", "unanswered", "orphaned"), 0)
@@ -144,10 +121,11 @@ class WeekAggregator:
         self._output_tokens = 0
         self._per_day = [0] * 7
         self._per_hour = [0] * 24
-        self._questions = QuestionGroups()
-        self._gaps = QuestionGroups()
+        self._questions = QuestionTally()
         self._unanswered = LatestExamples(EXAMPLES)
         self._failed = LatestExamples(EXAMPLES)
+        self._feedback = FeedbackTally()
+        self._arms = ArmsTally(cost)
         self.unreadable = 0
 
     def add_all(self, records: Iterable[AnalyticsRecord]) -> WeekAggregator:
@@ -163,10 +141,12 @@ class WeekAggregator:
         if record.status == "orphaned":
             return
         self._add_question(record)
+        self._feedback.add(record)
         if record.status == "unanswered":
             self._unanswered.add(Example(record.query or "", record.timestamp))
             return
-        elapsed = processing_time(record)
+        self._arms.add(record)
+        elapsed = record.elapsed_ms
         if elapsed is not None:
             self._latency.add(elapsed)
         if record.status == "failed":
@@ -177,8 +157,8 @@ class WeekAggregator:
         if record.match_score is not None:
             self._score_total += record.match_score
             self._scores.add(record.match_score)
-        if record.match_type == "none":
-            self._gaps.add(record.query or "", record.match_score)
+        if record.match_type == "none" and record.query is not None:
+            self._questions.add_gap(record.query, record.match_score)
 
     def _add_question(self, record: AnalyticsRecord) -> None:
         if record.session_id is not None:
@@ -190,10 +170,19 @@ class WeekAggregator:
             self._per_day[offset // _DAY_MS] += 1
             self._per_hour[(offset // _HOUR_MS) % 24] += 1
 
-    def figures(self) -> WeekFigures:
+    def figures(
+        self, earlier_questions: Iterable[str] | None = None, *, history_weeks: int = 0
+    ) -> WeekFigures:
+        """The week's figures. ``earlier_questions``: the question texts of the weeks before
+        (``history_weeks`` of them), read lazily, for "new this week"."""
         status = self._status
         questions = status["answered"] + status["failed"] + status["unanswered"]
         scored = self._scores.count
+        clusters = self._questions.clusters()
+        fresh = (
+            new_questions(clusters, earlier_questions) if earlier_questions is not None else None
+        )
+        gaps = gap_questions(clusters, self._questions)
         return WeekFigures(
             week_id=self.week_id,
             questions=questions,
@@ -212,22 +201,25 @@ class WeekAggregator:
             output_tokens=self._output_tokens,
             per_day=list(zip(week_days(self.week_id), self._per_day, strict=True)),
             per_hour=list(self._per_hour),
-            top_questions=[
-                QuestionCount(group.wording, group.count)
-                for group in self._questions.most_common(TOP_QUESTIONS)
-            ],
+            top_questions=top_questions(clusters, self._questions, TOP_QUESTIONS),
             distinct_questions=len(self._questions),
-            gaps=[
-                QuestionCount(group.wording, group.count, group.mean_score)
-                for group in self._gaps.gaps(TOP_GAPS)
-            ],
-            gap_questions=len(self._gaps),
+            clusters=len(clusters.clusters),
+            gaps=gaps[:TOP_GAPS],
+            gap_questions=len(gaps),
+            new_questions=fresh[0] if fresh is not None else None,
+            new_question_count=fresh[1] if fresh is not None else 0,
+            history_weeks=history_weeks if fresh is not None else 0,
+            uncounted_questions=self._questions.dropped,
             unanswered_examples=self._unanswered.newest_first(),
             failed_examples=self._failed.newest_first(),
+            feedback=self._feedback.figures(),
+            arms=self._arms.figures(),
             unreadable=self.unreadable,
         )
 
 
-def aggregate_week(week_id: str, records: Iterable[AnalyticsRecord]) -> WeekFigures:
+def aggregate_week(
+    week_id: str, records: Iterable[AnalyticsRecord], *, cost: CostFunction | None = None
+) -> WeekFigures:
     """One pass over ``records`` (any iterable: a DynamoDB paginator, a generator, a list)."""
-    return WeekAggregator(week_id).add_all(records).figures()
+    return WeekAggregator(week_id, cost=cost).add_all(records).figures()

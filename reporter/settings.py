@@ -1,27 +1,30 @@
 """The reporter's configuration, read from the environment once, at cold start.
 
-A Lambda that is misconfigured should say so on its first invocation, naming the variable, rather
-than fail half-way through a report. :func:`load_settings` validates every variable with pydantic and
-raises :class:`ConfigurationError` listing each problem by variable name.
+Declared on the contract's :class:`~analytics_contract.settings.EnvironmentSettings`, like every
+function's: a misconfigured reporter fails its first invocation with one
+:class:`ConfigurationError` naming every bad variable, rather than half-way through a report.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from email.utils import parseaddr
 from typing import Annotated, Any, Self
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    model_validator,
-)
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+
+from analytics_contract.settings import ConfigurationError, EnvironmentSettings
+
+__all__ = [
+    "DEFAULT_WEEK_INDEX",
+    "ConfigurationError",
+    "ReportOptions",
+    "ReporterSettings",
+    "load_report_options",
+    "load_settings",
+]
 
 DEFAULT_WEEK_INDEX = "week-index"
 DEFAULT_CURRENCY = "USD"
@@ -35,10 +38,6 @@ _EMAIL = re.compile(
     r"^[^@\s<>\",;()\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
-
-
-class ConfigurationError(ValueError):
-    """The environment does not configure the reporter; the message names each variable."""
 
 
 def _email_address(value: str) -> str:
@@ -77,12 +76,11 @@ def _recipient_count(addresses: list[str]) -> list[str]:
 EmailAddress = Annotated[str, AfterValidator(_email_address)]
 Sender = Annotated[str, AfterValidator(_sender)]
 Price = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
+TableName = Annotated[str, Field(min_length=3, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
-class ReportOptions(BaseModel):
+class ReportOptions(EnvironmentSettings):
     """What shapes the report's content (shared by the Lambda, the preview and the operator CLI)."""
-
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
 
     price_per_million_input_tokens: Price | None = Field(
         default=None, alias="PRICE_PER_MILLION_INPUT_TOKENS"
@@ -112,6 +110,11 @@ class ReportOptions(BaseModel):
     def shows_cost(self) -> bool:
         return self.price_per_million_input_tokens is not None
 
+    @property
+    def cost_function(self) -> Callable[[int, int], Decimal | None] | None:
+        """:meth:`cost`, when prices are configured."""
+        return self.cost if self.shows_cost else None
+
     def cost(self, input_tokens: int, output_tokens: int) -> Decimal | None:
         """The LLM cost of the given token counts, or ``None`` when no price is configured."""
         if self.price_per_million_input_tokens is None:
@@ -123,14 +126,11 @@ class ReportOptions(BaseModel):
         ) / Decimal(1_000_000)
 
 
-class Settings(BaseModel):
-    """Everything the Lambda needs: where the records are, who gets the email, report options."""
+class ReporterSettings(ReportOptions):
+    """Everything the Lambda needs: where the records are, who gets the email, report options,
+    and where it remembers which weeks were sent."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    analytics_table: Annotated[str, Field(min_length=3, max_length=255)] = Field(
-        alias="ANALYTICS_TABLE"
-    )
+    analytics_table: TableName = Field(alias="ANALYTICS_TABLE")
     week_index_name: Annotated[str, Field(min_length=3, max_length=255)] = Field(
         default=DEFAULT_WEEK_INDEX, alias="WEEK_INDEX_NAME"
     )
@@ -140,52 +140,28 @@ class Settings(BaseModel):
         BeforeValidator(_split_recipients),
         AfterValidator(_recipient_count),
     ] = Field(alias="REPORT_RECIPIENTS")
-    options: ReportOptions = Field(default_factory=ReportOptions)
+    #: The table where each week's delivery is recorded (powertools idempotency layout: ``id``
+    #: key, ``expiration`` TTL). Unset: no record is kept and a repeated invocation sends again;
+    #: the SAM template always sets it.
+    idempotency_table: TableName | None = Field(default=None, alias="IDEMPOTENCY_TABLE")
 
-
-def _describe(error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors(include_url=False):
-        location = [str(part) for part in item["loc"]]
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "missing":
-            message = "is required but not set"
-        if not location:  # a cross-field rule: its message names the variables itself
-            problems.append(message)
-            continue
-        detail = f" (address {int(location[1]) + 1})" if len(location) > 1 else ""
-        problems.append(f"{location[0]}{detail}: {message}")
-    return problems
-
-
-def _set_variables(environ: Mapping[str, str]) -> dict[str, str]:
-    """Empty variables count as unset (a template may pass ``""`` for "not configured")."""
-    return {key: value for key, value in environ.items() if value.strip()}
+    @property
+    def options(self) -> ReportOptions:
+        """The report options alone (what the preview and the CLI take)."""
+        return ReportOptions.model_validate(
+            {
+                "PRICE_PER_MILLION_INPUT_TOKENS": self.price_per_million_input_tokens,
+                "PRICE_PER_MILLION_OUTPUT_TOKENS": self.price_per_million_output_tokens,
+                "PRICE_CURRENCY": self.currency,
+            }
+        )
 
 
 def load_report_options(environ: Mapping[str, str]) -> ReportOptions:
     """Report options from environment variables; raises :class:`ConfigurationError`."""
-    try:
-        return ReportOptions.model_validate(_set_variables(environ))
-    except ValidationError as exc:
-        raise ConfigurationError(
-            "invalid report configuration: " + "; ".join(_describe(exc))
-        ) from exc
+    return ReportOptions.from_environment(environ)
 
 
-def load_settings(environ: Mapping[str, str]) -> Settings:
-    """Validate the Lambda's environment; raises :class:`ConfigurationError` naming each variable."""
-    values = _set_variables(environ)
-    problems: list[str] = []
-    options = ReportOptions()
-    try:
-        options = ReportOptions.model_validate(values)
-    except ValidationError as exc:
-        problems.extend(_describe(exc))
-    try:
-        settings = Settings.model_validate({**values, "options": options})
-    except ValidationError as exc:
-        problems[:0] = _describe(exc)
-    if problems:
-        raise ConfigurationError("invalid reporter configuration: " + "; ".join(problems))
-    return settings
+def load_settings(environ: Mapping[str, str]) -> ReporterSettings:
+    """The Lambda's settings; raises :class:`ConfigurationError` naming each bad variable."""
+    return ReporterSettings.from_environment(environ)

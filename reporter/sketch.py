@@ -17,6 +17,9 @@ from collections import Counter
 
 __all__ = ["DistinctCounter", "LinearHistogram", "QuantileSketch", "nearest_rank"]
 
+#: Index of the bucket of values below ``min_value`` in :meth:`QuantileSketch.buckets`.
+ZERO_BUCKET = -(10**9)
+
 
 def nearest_rank(q: float, count: int) -> int:
     """1-based rank of the ``q``-quantile among ``count`` values (nearest-rank definition)."""
@@ -78,6 +81,15 @@ class QuantileSketch:
     @property
     def bucket_count(self) -> int:
         return len(self._buckets) + (1 if self._zeros else 0)
+
+    def buckets(self) -> dict[int, int]:
+        """``{bucket index: count}`` in value order (the zero bucket first, as the lowest index):
+        two sketches with the same accuracy share bucket bounds, so their histograms can be
+        compared (a rank test)."""
+        counts = dict(sorted(self._buckets.items()))
+        if self._zeros:
+            counts = {ZERO_BUCKET: self._zeros, **counts}
+        return counts
 
 
 class LinearHistogram:

@@ -3,7 +3,8 @@
     .venv/bin/python scripts/screenshot_report.py [--out docs/report-screenshot.png]
 
 Needs Chromium (Debian: ``apt-get install -y chromium``). Uses the sample week of
-``bench/sample_week.py`` (2025-W46, compared with 2025-W45) and example token prices. Chromium
+``bench/sample_week.py`` (2025-W46, compared with 2025-W45, its questions with those of the four
+weeks before for "New this week") and example token prices. Chromium
 runs with networking features off; the page itself loads nothing (no external images or scripts).
 """
 
@@ -27,6 +28,7 @@ from reporter.service import build_report  # noqa: E402
 from reporter.settings import ReportOptions  # noqa: E402
 
 WEEK, PREVIOUS = "2025-W46", "2025-W45"
+EARLIER = (("2025-W45", 45), ("2025-W44", 44), ("2025-W43", 43), ("2025-W42", 42))
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -48,6 +50,12 @@ def render_sample(out_dir: Path) -> Path:
         ReportOptions(
             price_per_million_input_tokens=Decimal("0.80"),
             price_per_million_output_tokens=Decimal("4.00"),
+        ),
+        earlier_questions=(
+            record.query
+            for week, seed in EARLIER
+            for record in generate_week(week, questions=1_100, seed=seed)
+            if record.query
         ),
         generated_at=datetime(2025, 11, 17, 7, 0, tzinfo=UTC),
     )
@@ -83,7 +91,7 @@ def main() -> int:
     cli.add_argument("--out", type=Path, default=ROOT / "docs" / "report-screenshot.png")
     cli.add_argument("--html-dir", type=Path, default=None, help="keep the rendered files here")
     cli.add_argument("--width", type=int, default=900)
-    cli.add_argument("--height", type=int, default=2200)
+    cli.add_argument("--height", type=int, default=3900)
     args = cli.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = args.html_dir or Path(tmp)

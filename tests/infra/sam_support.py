@@ -121,6 +121,12 @@ def resolve(value: Any, parameters: Mapping[str, str], template: Mapping[str, An
         condition, when_true, when_false = value["Fn::If"]
         chosen = when_true if _condition(condition, parameters, template) else when_false
         return resolve(chosen, parameters, template)
+    if "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):  # "${Parameter}" references
+        return re.sub(
+            r"\$\{([A-Za-z0-9]+)\}",
+            lambda match: str(resolve({"Ref": match.group(1)}, parameters, template)),
+            value["Fn::Sub"],
+        )
     raise AssertionError(f"unsupported intrinsic in an environment variable: {value}")
 
 

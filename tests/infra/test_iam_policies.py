@@ -120,6 +120,16 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
         "ReadSnapshots": {"s3:GetObject"},
         "WriteQueryResults": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
     },
+    # reporter/deliveries.py through Powertools' DynamoDBPersistenceLayer: put (in progress),
+    # get (an existing week), update (sent), delete (a refused send, a forced resend).
+    ("reporter", "reporter_idempotency"): {
+        "DeliveryLog": {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
+    },
 }
 # Documents that deny rather than grant (resource policies): (module, document) -> sid -> actions.
 EXPECTED_DENIALS: dict[tuple[str, str], dict[str, set[str]]] = {

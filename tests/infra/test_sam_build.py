@@ -27,6 +27,7 @@ import pytest
 from analytics_contract.weeks import iso_week
 from cv_analytics.dev.emulator import LocalAws
 from cv_analytics.dev.resources import ResourceNames, Resources, create_all
+from reporter.deliveries import table_definition
 from tests.infra import sam_support as sam
 
 pytestmark = pytest.mark.infra
@@ -45,7 +46,14 @@ PACKAGE_OF = {
     "ExpiryFunction": "processor",
     "ReporterFunction": "reporter",
 }
-LAYER_DEPENDENCIES = ("pydantic", "pydantic_core", "aws_lambda_powertools", "chevron")
+LAYER_DEPENDENCIES = (
+    "pydantic",
+    "pydantic_core",
+    "aws_lambda_powertools",
+    "chevron",
+    "rapidfuzz",
+    "snowballstemmer",
+)
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024  # function + layers
 BUILD_TIMEOUT_SECONDS = 540
 
@@ -431,6 +439,10 @@ def test_built_reporter_handler_sends_the_weekly_report(
     }
     environ = lambda_environment(local_aws, builds, "ReporterFunction", parameters)
     assert environ["PRICE_PER_MILLION_INPUT_TOKENS"] == "3"
+    # The delivery log (reporter_infra/idempotency.tf), named after NamePrefix by the template.
+    boto3.client(
+        "dynamodb", endpoint_url=local_aws.endpoint_url, region_name=local_aws.region
+    ).create_table(**table_definition(environ["IDEMPOTENCY_TABLE"]))
 
     (report,) = run_built(
         builds, tmp_path, local_aws, "ReporterFunction", parameters, [{"weekId": week}]

@@ -177,8 +177,11 @@ def _role_policy(stack: Stack, role_arn: str) -> tuple[dict[str, Any], list[dict
     role = iam.get_role(RoleName=role_name)["Role"]
     assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
-    assert names == ["least-privilege"]
-    document = iam.get_role_policy(RoleName=role_name, PolicyName=names[0])["PolicyDocument"]
+    # The reporter's role also holds its delivery log's policy (test below).
+    assert "least-privilege" in names and set(names) <= {"least-privilege", "delivery-log"}
+    document = iam.get_role_policy(RoleName=role_name, PolicyName="least-privilege")[
+        "PolicyDocument"
+    ]
     return role["AssumeRolePolicyDocument"], _normalised(document)
 
 
@@ -494,7 +497,13 @@ def test_alert_topic_takes_alarms_of_this_account_and_mails_the_operator(stack: 
 
 def test_alarms_watch_functions_dead_letters_and_queue_age(stack: Stack) -> None:
     topic_arn = stack.outputs["reporter"]["alert_topic_arn"]
-    alarms = stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    alarms = [
+        alarm
+        for alarm in stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)[
+            "MetricAlarms"
+        ]
+        if "-quality-" not in alarm["AlarmName"]
+    ]
     observed = {
         alarm["AlarmName"]: (
             alarm["Namespace"],
@@ -536,6 +545,75 @@ def test_alarms_watch_functions_dead_letters_and_queue_age(stack: Stack) -> None
         assert alarm["OKActions"] == [topic_arn]
 
 
+def test_quality_alarms_are_metric_math_on_the_processors_metrics(stack: Stack) -> None:
+    """moto stores metric-math alarms with their queries: the expression (with its minimum
+    sample), the metrics it reads (namespace, name, service=processor, period, statistic)."""
+    topic_arn = stack.outputs["reporter"]["alert_topic_arn"]
+    names = stack.outputs["reporter"]["quality_alarm_names"]
+    assert set(names) == {
+        "no-match-rate", "failure-rate", "unanswered-rate", "p95-processing-time",
+    }  # fmt: skip
+    alarms = {
+        alarm["AlarmName"]: alarm
+        for alarm in stack.client("cloudwatch").describe_alarms(AlarmNames=list(names.values()))[
+            "MetricAlarms"
+        ]
+    }
+    assert set(alarms) == set(names.values())
+    expected_metrics = {
+        "no-match-rate": {"Answers": "Sum", "NoMatchAnswers": "Sum"},
+        "failure-rate": {"Questions": "Sum", "FailedAnswers": "Sum"},
+        "unanswered-rate": {"Questions": "Sum", "Answers": "Sum", "FailedAnswers": "Sum"},
+        "p95-processing-time": {"Answers": "Sum", "ProcessingTime": "p95"},
+    }
+    for key, name in names.items():
+        alarm = alarms[name]
+        assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]
+        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        assert alarm["TreatMissingData"] == "notBreaching"
+        assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (4, 2)
+        queries = {query["Id"]: query for query in alarm["Metrics"]}
+        (expression,) = [q for q in queries.values() if "Expression" in q]
+        assert expression["Expression"].startswith("IF(") and ">= 20" in expression["Expression"]
+        assert expression["ReturnData"] is True
+        read = {
+            q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Stat"]
+            for q in queries.values()
+            if "MetricStat" in q
+        }
+        assert read == expected_metrics[key]
+        for query in queries.values():
+            if "MetricStat" in query:
+                stat = query["MetricStat"]
+                assert stat["Metric"]["Namespace"] == "CvAnalytics"
+                assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "processor"}]
+                assert stat["Period"] == 900
+    thresholds = {key: alarms[name]["Threshold"] for key, name in names.items()}
+    assert thresholds == {
+        "no-match-rate": 0.5, "failure-rate": 0.2, "unanswered-rate": 0.3,
+        "p95-processing-time": 15000.0,
+    }  # fmt: skip
+
+
+def test_the_reporters_delivery_log_is_its_own_table(stack: Stack) -> None:
+    reporter = stack.outputs["reporter"]
+    name = reporter["idempotency_table_name"]
+    assert name == f"{PREFIX}-reporter-idempotency"
+    dynamodb = stack.client("dynamodb")
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    assert ttl["AttributeName"] == "expiration"
+    iam = stack.client("iam")
+    role_name = reporter["reporter_role_arn"].rsplit("/", 1)[1]
+    document = iam.get_role_policy(RoleName=role_name, PolicyName="delivery-log")["PolicyDocument"]
+    (statement,) = statements(document)
+    assert set(statement["Action"]) == {
+        "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+    }  # fmt: skip
+    assert statement["Resource"] == table["TableArn"]
+
+
 # --- across the stack -------------------------------------------------------------------------
 
 
@@ -562,8 +640,9 @@ def test_no_applied_policy_grants_wildcards(stack: Stack) -> None:
     documents["reporter live alias"] = stack.client("lambda").get_policy(
         FunctionName=REPORTER_FUNCTION, Qualifier="live"
     )["Policy"]
-    # Three roles (each with trust + inline policy), the producer policy, two resource policies.
-    assert len(documents) == 9
+    # Three roles (each with trust + inline policy; the reporter's has its delivery log's too),
+    # the producer policy, two resource policies.
+    assert len(documents) == 10
     problems = [
         problem
         for where, document in documents.items()

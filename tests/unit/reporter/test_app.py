@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from moto.backends import get_backend
 from moto.core.models import DEFAULT_ACCOUNT_ID
 
+from reporter.ports import SendRejected
 from reporter.settings import ConfigurationError
 from reporter.trigger import InvalidTriggerError
 from tests.unit.reporter.helpers import (
@@ -66,7 +67,9 @@ def app(
     def capture(params: dict[str, Any], **_: Any) -> None:
         captured_requests.append(params)
 
-    module.mailer._client.meta.events.register("provide-client-params.sesv2.SendEmail", capture)
+    module.reporter.mailer._client.meta.events.register(
+        "provide-client-params.sesv2.SendEmail", capture
+    )
     return module
 
 
@@ -148,9 +151,9 @@ def test_an_ses_rejection_fails_the_invocation(
     app: ModuleType, aws: None, put_records: Any
 ) -> None:
     put_records([make_record(ms(2025, 11, 12))])  # the sender identity is not verified
-    with pytest.raises(ClientError) as error:
+    with pytest.raises(SendRejected, match="MessageRejected") as error:
         app.handler(scheduled("2025-11-17T07:00:00Z"), Context())
-    assert error.value.response["Error"]["Code"] == "MessageRejected"
+    assert isinstance(error.value.__cause__, ClientError)
     assert sent_messages() == []
 
 
@@ -166,9 +169,9 @@ def test_an_unexpected_event_fails_the_invocation_and_sends_nothing(
 def test_a_misconfigured_function_fails_its_cold_start(
     monkeypatch: pytest.MonkeyPatch, aws: None
 ) -> None:
-    with pytest.raises(ConfigurationError, match="REPORT_RECIPIENTS \\(address 1\\): 'owner'"):
+    with pytest.raises(ConfigurationError, match="REPORT_RECIPIENTS\\[0\\]='owner'"):
         load_app(monkeypatch, REPORT_RECIPIENTS="owner")
     monkeypatch.delenv("ANALYTICS_TABLE")
     sys.modules.pop("reporter.app", None)
-    with pytest.raises(ConfigurationError, match="ANALYTICS_TABLE: is required"):
+    with pytest.raises(ConfigurationError, match="ANALYTICS_TABLE is not set"):
         importlib.import_module("reporter.app")

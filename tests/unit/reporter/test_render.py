@@ -248,3 +248,71 @@ def test_the_week_is_named_with_its_dates(week: str, shown: str) -> None:
     report = render_report(build_report([], week, [], generated_at=GENERATED))
     assert shown in report.text.splitlines()[0]
     assert f"Week {week}" in report.html and shown in report.html
+
+
+def quality_week() -> list[AnalyticsRecord]:
+    """Two prompt variants, 60 answers each: v2 rarely finds nothing, v1 often; some ratings."""
+    monday = ms(2025, 11, 10, 9)
+    records = []
+    for i in range(60):
+        for variant, none_every in (("prompt-v1", 2), ("prompt-v2", 12)):
+            none = i % none_every == 0
+            records.append(
+                make_record(
+                    monday + i * 60_000,
+                    model="model-a",
+                    variant=variant,
+                    query=f"Hi, where are you based? {'thanks' if i % 2 else ''}",
+                    match_type="none" if none else "full",
+                    match_score=5.0 if none else 90.0,
+                    feedback=(
+                        {
+                            "timestamp": monday + i * 60_000 + 5_000,
+                            "thumbs": "down",
+                            "comment": "<b>Useless</b> & wrong",
+                        }
+                        if none and i % 4 == 0
+                        else {"timestamp": monday + i * 60_000 + 5_000, "rating": 5}
+                        if i % 3 == 0
+                        else None
+                    ),
+                )
+            )
+    return records
+
+
+def test_feedback_comparison_and_clusters_show_in_both_parts() -> None:
+    report = render(quality_week())
+    page = parse(report.html)
+    visible = "\n".join(page.text)
+    for part in (visible, report.text):
+        assert "positive" in part and "Lowest rated" in part
+        assert "<b>Useless</b> & wrong" in part  # shown literally, escaped in the HTML
+        assert "model-a" in part and "prompt-v1" in part and "prompt-v2" in part
+        assert "significant" in part
+        assert "2 wordings" in part  # "where are you based" with and without "thanks"
+    assert "<b>" not in report.html
+    no_match = next(
+        line for line in report.text.splitlines() if "No match" in line and "pts" in line
+    )
+    assert "* significant" in no_match
+
+
+def test_new_this_week_lists_clusters_not_asked_before() -> None:
+    records = [
+        make_record(ms(2025, 11, 11), query="Where are you based?"),
+        make_record(ms(2025, 11, 11), query="Do you speak German?"),
+    ]
+    view = build_report(
+        records,
+        WEEK,
+        [],
+        earlier_questions=iter(["Hi, where are you based? thanks"]),
+        generated_at=GENERATED,
+    )
+    assert view.has_new_questions
+    assert [row.text for row in view.new_questions] == ["Do you speak German?"]
+    report = render_report(view)
+    assert "NEW THIS WEEK" in report.text and "New this week" in report.html
+    without_history = build_report(records, WEEK, [], generated_at=GENERATED)
+    assert not without_history.has_new_questions

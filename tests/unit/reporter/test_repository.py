@@ -6,8 +6,7 @@ from typing import Any
 import boto3
 import pytest
 
-from analytics_contract.records import AnalyticsRecord
-from reporter.repository import AnalyticsTable, record_from_item
+from reporter.repository import REPORT_ATTRIBUTES, AnalyticsTable
 from tests.unit.reporter.helpers import TABLE, make_record, ms
 
 WEEK = "2025-W46"
@@ -86,22 +85,33 @@ def test_a_malformed_week_id_is_refused(dynamodb: Any) -> None:
         AnalyticsTable(dynamodb, TABLE).week("2025-46")
 
 
-def test_record_from_item_accepts_decimals() -> None:
-    from decimal import Decimal
-
-    record = record_from_item(
-        {
-            "requestId": "r",
-            "timestamp": Decimal("1762945200000"),
-            "week": WEEK,
-            "day": "2025-11-12",
-            "status": "answered",
-            "matchScore": Decimal("90"),
-            "tokens": {"input": Decimal("5"), "output": Decimal("6")},
-            "processingTimeMs": Decimal("12.75"),
-            "recordedAt": Decimal("1762945201000"),
-            "expiresAt": Decimal("1770721200"),
-        }
+def test_the_report_reads_model_variant_feedback_and_tokens(
+    dynamodb: Any, put_records: Any
+) -> None:
+    for name in ("model", "variant", "feedback", "tokens"):
+        assert name in REPORT_ATTRIBUTES
+    original = make_record(
+        ms(2025, 11, 12),
+        model="model-a",
+        variant="prompt-v2",
+        tokens={"input": 10, "output": 2},
+        feedback={"timestamp": ms(2025, 11, 12, 13), "rating": 2, "comment": "Too vague"},
     )
-    assert isinstance(record, AnalyticsRecord)
-    assert record.processing_time_ms == 12.75 and record.match_score == 90
+    put_records([original])
+    (read,) = AnalyticsTable(dynamodb, TABLE).week(WEEK)
+    assert (read.model, read.variant) == ("model-a", "prompt-v2")
+    assert read.feedback is not None and read.feedback.positive is False
+    assert read.feedback.comment == "Too vague"
+
+
+def test_questions_reads_only_the_question_texts(dynamodb: Any, put_records: Any) -> None:
+    put_records(
+        [
+            make_record(ms(2025, 11, 12), query="Where are you based?"),
+            make_record(ms(2025, 11, 13), "orphaned"),
+            make_record(ms(2025, 11, 19), query="next week's"),
+        ]
+    )
+    assert list(AnalyticsTable(dynamodb, TABLE, page_size=1).questions(WEEK)) == [
+        "Where are you based?"
+    ]

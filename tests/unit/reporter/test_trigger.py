@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reporter.trigger import InvalidTriggerError, week_for_event
+from reporter.trigger import InvalidTriggerError, parse_trigger, week_for_event
 from tests.unit.reporter.helpers import scheduled
 
 
@@ -42,9 +45,15 @@ def test_a_manual_event_reports_the_given_week() -> None:
         ({"weekId": "2025-W53"}, "ISO year 2025 has no week 53"),
         ({"weekId": 202546}, "weekId"),
         ({"weekId": "2025-W46", "extra": 1}, "extra"),
-        ({}, "expected an EventBridge scheduled event"),
+        ({}, "empty; expected a scheduled event"),
+        ({"key1": "value1", "key2": "value2"}, "detail-type: Field required"),
+        ({"weekId": "2025-W46", "force": "yes"}, "force: Input should be a valid boolean"),
+        ([1, 2], "expected a JSON object, got list"),
         ({**scheduled("2025-11-17T07:00:00Z"), "time": "yesterday"}, "time"),
-        ({**scheduled("2025-11-17T07:00:00Z"), "detail-type": "Object Created"}, "Scheduled Event"),
+        (
+            {**scheduled("2025-11-17T07:00:00Z"), "detail-type": "Object Created"},
+            "detail-type: Input should be 'Scheduled Event'",
+        ),
     ],
 )
 def test_an_unexpected_event_is_refused_with_a_clear_message(
@@ -52,3 +61,31 @@ def test_an_unexpected_event_is_refused_with_a_clear_message(
 ) -> None:
     with pytest.raises(InvalidTriggerError, match=message):
         week_for_event(event)
+
+
+EVENTS = Path(__file__).parent / "events"
+NOW = datetime(2025, 11, 20, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "week", "origin"),
+    [
+        ("eventbridge-rule.json", "2025-W46", "schedule"),
+        ("eventbridge-scheduler.json", "2025-W46", "schedule"),
+        ("lambda-docs-scheduled-event.json", "2019-W08", "schedule"),
+        # Templates with the 1970 placeholder: the week that ended before the invocation.
+        ("sam-local-generate-event.json", "2025-W46", "test event"),
+        ("lambda-console-cloudwatch-scheduled-event.json", "2025-W46", "test event"),
+    ],
+)
+def test_every_scheduled_event_shape_aws_tools_generate_is_accepted(
+    fixture: str, week: str, origin: str
+) -> None:
+    event = json.loads((EVENTS / fixture).read_text(encoding="utf-8"))
+    request = parse_trigger(event, now=NOW)
+    assert (request.week_id, request.origin, request.force) == (week, origin, False)
+
+
+def test_a_forced_resend_is_a_manual_request() -> None:
+    request = parse_trigger({"weekId": "2025-W46", "force": True}, now=NOW)
+    assert (request.week_id, request.force, request.origin) == ("2025-W46", True, "manual")
