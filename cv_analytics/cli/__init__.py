@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from cv_analytics.cli import demo, dlq, events, export, query, report, stack
+from cv_analytics.cli import dashboard, demo, dlq, events, export, query, report, stack
 from cv_analytics.cli.aws import ENVIRONMENT_HELP
 from cv_analytics.cli.common import (
     EXIT_FAILED,
@@ -37,6 +37,7 @@ COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     events.register,
     export.register,
     query.register,
+    dashboard.register,
 )
 
 
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cv-analytics",
         description="Operate cv-analytics: run the demo, a local stack, report previews, "
-        "the dead-letter queue and test events.",
+        "the dead-letter queue and test events; export, query and chart the records.",
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

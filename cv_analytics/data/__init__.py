@@ -29,6 +29,9 @@ DATA_MODULES = {
     "pyarrow": "pyarrow",
     "duckdb": "duckdb",
     "rich": "rich",
+    "matplotlib": "matplotlib",
+    "rapidfuzz": "rapidfuzz",
+    "snowballstemmer": "snowballstemmer",
 }
 INSTALL_HINT = "pip install 'cv-analytics[data]'  (from a checkout: pip install -e '.[data]')"
 

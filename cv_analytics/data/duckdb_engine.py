@@ -8,7 +8,7 @@ Athena's SQL uses for the functions the named queries need, so the same SQL runs
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,18 @@ class DuckDbEngine:
             raise QueryFailedError(f"DuckDB: {exc}") from exc
         columns = [entry[0] for entry in cursor.description or []]
         return QueryResult(columns=columns, rows=list(cursor.fetchall()), engine=self.name)
+
+    def stream(
+        self, sql: str, parameters: Sequence[Any] = (), batch: int = 5_000
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of ``sql`` as ``{column: value}``, fetched ``batch`` at a time."""
+        cursor = self._connection.cursor()
+        cursor.execute(sql, list(parameters))
+        columns = [entry[0] for entry in cursor.description or []]
+        while rows := cursor.fetchmany(batch):
+            for row in rows:
+                yield dict(zip(columns, row, strict=True))
+        cursor.close()
 
     def close(self) -> None:
         self._connection.close()
