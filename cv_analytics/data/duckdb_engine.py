@@ -96,7 +96,12 @@ class DuckDbEngine:
         self._connection: Any = duckdb.connect(":memory:")
         for statement in COMPATIBILITY_MACROS.values():
             self._connection.execute(statement)
-        self._connection.execute(records_view_sql(files))
+        try:
+            self._connection.execute(records_view_sql(files))
+        except duckdb.Error as exc:
+            raise NoDataError(
+                f"these files are not records exported by `cv-analytics export`: {exc}"
+            ) from exc
 
     @classmethod
     def over(cls, locations: Iterable[Path]) -> DuckDbEngine:

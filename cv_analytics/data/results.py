@@ -80,11 +80,20 @@ def print_result(result: QueryResult, fmt: OutputFormat, stream: IO[str]) -> Non
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    for name in result.columns:
-        table.add_column(name, overflow="fold")
-    for row in result.rows:
-        table.add_row(*[_text(value) for value in row])
-    console = Console(file=stream, width=max(100, len(" ".join(result.columns)) + 10))
+    cells = [[_text(value) for value in row] for row in result.rows]
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
+    widths = []
+    for index, name in enumerate(result.columns):
+        values = [row[index] for row in result.rows if row[index] is not None]
+        numeric = bool(values) and all(
+            isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+            for value in values
+        )
+        table.add_column(name, justify="right" if numeric else "left", overflow="fold")
+        widths.append(max([len(name), *(len(row[index]) for row in cells)]))
+    for row in cells:
+        table.add_row(*row)
+    width = min(sum(widths) + 2 * len(widths) + 2, 240)
+    console = Console(file=stream, width=max(40, width), no_color=True)
     console.print(table)
     console.print(f"({len(result.rows)} row{'s' if len(result.rows) != 1 else ''})")

@@ -44,7 +44,7 @@ def write_data_products(aws: LocalAws, table: str, week: str, out_dir: Path) -> 
     client = boto3.session.Session(region_name=aws.region).client(
         "dynamodb", endpoint_url=aws.endpoint_url
     )
-    export = out_dir / f"records-{week}.parquet"
+    export = out_dir / "data" / f"records-{week}.parquet"  # a folder of records only
     exported = export_records(TableReader(client, table), [week], export, "parquet")
     engine = DuckDbEngine.over([export])
     result = engine.run(named_queries()[DEMO_QUERY].sql)

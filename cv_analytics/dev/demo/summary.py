@@ -85,11 +85,12 @@ def _data_out(result: DemoResult) -> list[str]:
     if products is None:
         return []
     folder = products.export.parent
+    results = products.dashboard.parent
     return [
         "Data out (cv-analytics export, query and dashboard, on the same table)",
         f"  export     {products.export}   ({products.records} records, Parquet)",
         f"  dashboard  {products.dashboard}   ({products.dashboard_bytes:,} bytes; opens offline)",
-        f"  query      {products.query} on DuckDB ({folder}/query-{products.query}.csv):",
+        f"  query      {products.query} on DuckDB ({results}/query-{products.query}.csv):",
         *(f"    {line}" for line in products.table().splitlines()),
         f'  more SQL   cv-analytics query --data {folder} --list   (or --named gaps, or "SELECT ...")',
         "",

@@ -171,3 +171,13 @@ def test_the_command_reports_bad_sql_and_unknown_names(exported, capsys):
     assert "no named query 'nothing-like-it'" in capsys.readouterr().err
     assert main(["query", "--list"]) == 0
     assert "weekly-trend" in capsys.readouterr().out
+
+
+def test_files_that_are_not_exported_records_are_refused_clearly(tmp_path, capsys):
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(NoDataError, match="not records exported by `cv-analytics export`"):
+        DuckDbEngine.over([tmp_path])
+    with pytest.raises(SystemExit) as stop:
+        main(["query", "--named", "weekly-trend", "--data", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
