@@ -40,7 +40,7 @@ def _money(value: Decimal | None, currency: str) -> str:
 def _points(current: float | None, previous: float | None) -> str:
     if current is None or previous is None:
         return ""
-    change = 100 * (current - previous)
+    change = round(100 * (current - previous), 1) + 0.0  # + 0.0: no "-0.0"
     return f"{change:+.1f} points"
 
 
