@@ -34,6 +34,8 @@ ACCEPTED: dict[str, set[tuple[str, str]]] = {
     "reporter": {
         # Alarms cannot publish to an SNS topic under the AWS-managed key.
         ("aws_sns_topic.alerts", "CKV_AWS_26"),
+        # The delivery log: AWS-managed key, like the processor's tables.
+        ("aws_dynamodb_table.reporter_idempotency", "CKV_AWS_119"),
     },
     "export": {
         # Access logs, versioning, replication and event notifications: a bucket of
