@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 
-.PHONY: help test check lint typecheck pytest demo tools clean schema
+.PHONY: help test check lint typecheck pytest demo tools clean schema athena-schema browser
 
 help:
 	@echo "make test   - set up .venv and the tool environments, then lint, type-check and run every test"
 	@echo "make demo   - run the whole pipeline locally on an embedded AWS emulator (no account needed)"
 	@echo "make schema - regenerate contract/event-contract-v1.schema.json"
+	@echo "make athena-schema - regenerate export_infra/athena.generated.json (columns, view, named queries)"
 
 $(BIN)/.installed: pyproject.toml contract/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +37,14 @@ $(TOOLS)/node/.installed: scripts/tool-requirements/package.json
 	cd $(TOOLS)/node && npm install --no-audit --no-fund --silent
 	touch $@
 
-tools: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/node/.installed
+# The dashboard's browser tests drive Debian's Chromium (Playwright's own browser download is not
+# reachable); installed when missing and this runs as root, as on CI, else the tests say so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "chromium is not installed: the browser tests will be skipped (apt-get install -y chromium)"; fi; }
+
+tools: $(BIN)/.installed $(TOOLS)/sam/.installed $(TOOLS)/checkov/.installed $(TOOLS)/node/.installed browser
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -57,6 +65,9 @@ demo: $(BIN)/.installed
 
 schema: $(BIN)/.installed
 	$(BIN)/python -m analytics_contract.schema
+
+athena-schema: $(BIN)/.installed
+	$(BIN)/python -m cv_analytics.data.athena_schema
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache build out

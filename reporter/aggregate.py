@@ -128,6 +128,12 @@ class WeekAggregator:
         self._arms = ArmsTally(cost)
         self.unreadable = 0
 
+    @property
+    def question_tally(self) -> QuestionTally:
+        """The week's questions counted by wording, for a reader that compares several weeks
+        (the dashboard clusters them together); read it, never add to it."""
+        return self._questions
+
     def add_all(self, records: Iterable[AnalyticsRecord]) -> WeekAggregator:
         for record in records:
             self.add(record)

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from cv_analytics.cli import demo, dlq, events, report, stack
+from cv_analytics.cli import dashboard, demo, dlq, events, export, query, report, stack
 from cv_analytics.cli.aws import ENVIRONMENT_HELP
 from cv_analytics.cli.common import (
     EXIT_FAILED,
@@ -27,7 +27,7 @@ from cv_analytics.cli.common import (
     print_usage,
 )
 from cv_analytics.deploy import command as deploy
-from cv_analytics.dev import DevExtraMissingError
+from cv_analytics.extras import ExtraMissingError
 
 #: Every command group's ``register``, in the order ``--help`` lists them.
 COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
@@ -37,6 +37,9 @@ COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     dlq.register,
     events.register,
     deploy.register,
+    export.register,
+    query.register,
+    dashboard.register,
 )
 
 
@@ -44,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cv-analytics",
         description="Operate cv-analytics: run the demo, a local stack, report previews, "
-        "the dead-letter queue and test events.",
+        "the dead-letter queue and test events; export, query and chart the records.",
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -67,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return handler(args)
-    except (CommandError, DevExtraMissingError) as exc:
+    except (CommandError, ExtraMissingError) as exc:
         _fail(str(exc), EXIT_USAGE)
     except (ClientError, BotoCoreError) as exc:
         _fail(f"AWS: {exc}", EXIT_FAILED)

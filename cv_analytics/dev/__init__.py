@@ -22,8 +22,9 @@ command line reads :data:`PROVISIONER_CHOICES` from it to build its options, and
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterable
+
+from cv_analytics.extras import ExtraMissingError, missing_distributions
 
 #: How the local stack creates its resources; ``auto``: Terraform when it can run here.
 PROVISIONER_CHOICES = ("auto", "terraform", "boto3")
@@ -36,13 +37,13 @@ DEV_MODULES = {
 INSTALL_HINT = "pip install 'cv-analytics[dev]'  (from a checkout: pip install -e '.[dev]')"
 
 
-class DevExtraMissingError(RuntimeError):
+class DevExtraMissingError(ExtraMissingError):
     """A development-only command was run where the ``dev`` extra is not installed."""
 
 
 def missing_dev_modules(modules: Iterable[str] = tuple(DEV_MODULES)) -> list[str]:
     """The distributions of ``modules`` (keys of :data:`DEV_MODULES`) not importable here."""
-    return [DEV_MODULES[module] for module in modules if importlib.util.find_spec(module) is None]
+    return missing_distributions(DEV_MODULES, modules)
 
 
 def require_dev_extra(what: str, modules: Iterable[str] = tuple(DEV_MODULES)) -> None:

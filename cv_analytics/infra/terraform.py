@@ -28,7 +28,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER_MODULE = REPO_ROOT / "worker_infra"
 PROCESSOR_MODULE = REPO_ROOT / "processor_infra"
 REPORTER_MODULE = REPO_ROOT / "reporter_infra"
-MODULES = {"worker": WORKER_MODULE, "processor": PROCESSOR_MODULE, "reporter": REPORTER_MODULE}
+EXPORT_MODULE = REPO_ROOT / "export_infra"
+MODULES = {
+    "worker": WORKER_MODULE,
+    "processor": PROCESSOR_MODULE,
+    "reporter": REPORTER_MODULE,
+    "export": EXPORT_MODULE,
+}
 DEPLOY_ROLE_MODULE = REPO_ROOT / "deploy_role"
 # Modules the roots share (``source = "../infra_modules/<name>"``): copied beside a work directory.
 SHARED_MODULES_DIR = "infra_modules"
@@ -48,6 +54,13 @@ PROVIDER_OVERRIDE = (
     "  skip_metadata_api_check     = true\n"
     "}\n"
 )
+# The provider builds an Athena workgroup's ARN from the account id (without it, moto cannot find
+# the workgroup's tags): ``export_infra`` asks the emulator's STS for it.
+_PROVIDER_OVERRIDES = {
+    "export": PROVIDER_OVERRIDE.replace(
+        "skip_requesting_account_id  = true", "skip_requesting_account_id  = false"
+    ),
+}
 VARIABLES_FILE = "cv_analytics.tfvars.json"
 
 # Settings that would send a local run to production state; they are dropped from its environment.
@@ -80,11 +93,14 @@ _EMULATOR_MODULE_VARIABLES: dict[str, dict[str, Any]] = {
     "worker": {"restrict_dead_letter_sources": False},
     "processor": {"deletion_protection": False},
     "reporter": {},
+    # The bucket and workgroup of a local stack go with it; moto is reached over plain HTTP and
+    # enforces the TLS-only bucket policy.
+    "export": {"force_destroy": True, "deny_insecure_transport": False},
 }
 
 
 def emulator_variables(service: str) -> dict[str, Any]:
-    """Variables for applying ``service`` (worker|processor|reporter) to an AWS emulator: what it
+    """Variables for applying ``service`` (worker|processor|reporter|export) to an AWS emulator: what it
     does not implement left out, resources left removable. (The provider's own switches are in
     the work directory's ``provider_override.tf``.)"""
     return dict(_EMULATOR_MODULE_VARIABLES[service])
@@ -168,14 +184,16 @@ def prepare(
         )
     (work_dir / BACKEND_OVERRIDE_FILE).write_text(BACKEND_OVERRIDE, encoding="utf-8")
     if emulator:
-        (work_dir / PROVIDER_OVERRIDE_FILE).write_text(PROVIDER_OVERRIDE, encoding="utf-8")
+        service = next((name for name, path in MODULES.items() if path == module_dir), "")
+        override = _PROVIDER_OVERRIDES.get(service, PROVIDER_OVERRIDE)
+        (work_dir / PROVIDER_OVERRIDE_FILE).write_text(override, encoding="utf-8")
     return Workspace(module_dir=module_dir, work_dir=work_dir, environment=dict(environment or {}))
 
 
 def local_workspace(
     service: str, work_root: Path, environment: Mapping[str, str] | None = None
 ) -> Workspace:
-    """The ``service`` module (worker|processor|reporter) prepared in ``work_root/<service>``."""
+    """The ``service`` module (worker|processor|reporter|export) prepared in ``work_root/<service>``."""
     return prepare(MODULES[service], work_root / service, environment)
 
 

@@ -63,6 +63,7 @@ POLICY_ATTRIBUTES = {
     "aws_iam_role": "assume_role_policy",
     "aws_sns_topic_policy": "policy",
     "aws_sqs_queue_policy": "policy",
+    "aws_s3_bucket_policy": "policy",
 }
 
 # (module, policy document) -> statement sid -> the exact actions it grants.
@@ -102,6 +103,29 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
         "WriteOwnLogs": {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"},
     },
     ("reporter", "alerts_topic"): {"CloudWatchAlarmsPublish": {"sns:Publish"}},
+    ("export", "scheduler_assume_role"): {"SchedulerAssumesRole": {"sts:AssumeRole"}},
+    ("export", "export"): {
+        # The scheduled universal target: DynamoDB's export, which writes as its caller.
+        "ExportAnalyticsTable": {"dynamodb:ExportTableToPointInTime"},
+        "WriteSnapshots": {"s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"},
+    },
+    ("export", "analyst"): {
+        # cv_analytics/data/athena.py (start, poll, read, stop) and the console's named queries.
+        "RunQueriesInTheWorkgroup": {
+            "athena:StartQueryExecution",
+            "athena:GetQueryExecution",
+            "athena:GetQueryResults",
+            "athena:StopQueryExecution",
+            "athena:GetWorkGroup",
+            "athena:ListNamedQueries",
+            "athena:GetNamedQuery",
+            "athena:BatchGetNamedQuery",
+        },
+        "ReadTheCatalogue": {"glue:GetDatabase", "glue:GetTable", "glue:GetTables"},
+        "ListTheBucket": {"s3:ListBucket", "s3:GetBucketLocation"},
+        "ReadSnapshots": {"s3:GetObject"},
+        "WriteQueryResults": {"s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"},
+    },
     # reporter/deliveries.py through Powertools' DynamoDBPersistenceLayer: put (in progress),
     # get (an existing week), update (sent), delete (a refused send, a forced resend).
     ("reporter", "reporter_idempotency"): {
@@ -112,6 +136,10 @@ EXPECTED_ACTIONS: dict[tuple[str, str], dict[str, set[str]]] = {
             "dynamodb:DeleteItem",
         }
     },
+}
+# Documents that deny rather than grant (resource policies): (module, document) -> sid -> actions.
+EXPECTED_DENIALS: dict[tuple[str, str], dict[str, set[str]]] = {
+    ("export", "bucket"): {"TlsOnly": {"s3:*"}},
 }
 
 
@@ -167,7 +195,7 @@ def test_every_policy_is_a_policy_document_data_source() -> None:
 def test_policy_documents_are_the_expected_ones(
     documents: dict[tuple[str, str], list[dict[str, Any]]],
 ) -> None:
-    assert set(documents) == set(EXPECTED_ACTIONS)
+    assert set(documents) == set(EXPECTED_ACTIONS) | set(EXPECTED_DENIALS)
 
 
 @pytest.mark.parametrize("document", sorted(EXPECTED_ACTIONS), ids=lambda key: "/".join(key))
@@ -177,6 +205,15 @@ def test_each_statement_grants_exactly_the_actions_the_code_uses(
     granted = {statement["Sid"]: set(statement["Action"]) for statement in documents[document]}
     assert granted == EXPECTED_ACTIONS[document]
     assert all(statement["Effect"] == "Allow" for statement in documents[document])
+
+
+@pytest.mark.parametrize("document", sorted(EXPECTED_DENIALS), ids=lambda key: "/".join(key))
+def test_denying_documents_only_deny(
+    document: tuple[str, str], documents: dict[tuple[str, str], list[dict[str, Any]]]
+) -> None:
+    denied = {statement["Sid"]: set(statement["Action"]) for statement in documents[document]}
+    assert denied == EXPECTED_DENIALS[document]
+    assert all(statement["Effect"] == "Deny" for statement in documents[document])
 
 
 def test_no_statement_grants_wildcard_actions_or_resources(

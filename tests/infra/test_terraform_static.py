@@ -1,4 +1,4 @@
-"""The three Terraform workspaces, checked without applying them: formatting, validation, their
+"""The Terraform workspaces, checked without applying them: formatting, validation, their
 interface (documented variables and outputs, validation of bad input) and the state backend."""
 
 from __future__ import annotations
@@ -75,6 +75,13 @@ BAD_VALUES: dict[str, dict[str, tuple[Any, str]]] = {
         "alarm_period_seconds": (120, "alarm_period_seconds must be"),
         "price_per_million_input_tokens": (-1, "price_per_million_input_tokens must be"),
         "price_currency": ("pounds", "price_currency must be"),
+    },
+    "export": {
+        "bucket_name": ("Not_A_Bucket", "bucket_name must be"),
+        "export_schedule_expression": ("weekly", "export_schedule_expression must be"),
+        "snapshot_retention_days": (1, "snapshot_retention_days must be"),
+        "query_result_retention_days": (0, "query_result_retention_days must be"),
+        "bytes_scanned_cutoff_per_query": (1024, "bytes_scanned_cutoff_per_query must be"),
     },
 }
 # Variables without a default that a valid plan needs besides name_prefix and aws_region.

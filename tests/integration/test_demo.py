@@ -117,3 +117,22 @@ def test_the_report_counts_the_tokens_the_chatbot_reported(demo):
     assert tokens_in > 0
     _, text, _ = demo.report_paths
     assert f"{tokens_in:,} in · {tokens_out:,} out" in text.read_text(encoding="utf-8")
+
+
+def test_the_demo_exports_answers_a_named_query_and_writes_the_dashboard(demo):
+    """`make demo` ends with data out: the week's records as Parquet, a named query answered on
+    them (the same counts as the report), the dashboard, and where each is."""
+    products = demo.data
+    assert products is not None
+    assert products.export.is_file() and products.records == sum(
+        h.generated for h in demo.headlines if h.name in ("questions", "orphaned")
+    )
+    trend = products.result.records()
+    assert [row["week"] for row in trend] == [demo.week]
+    headline = {h.name: h.reported for h in demo.headlines}
+    assert trend[0]["questions"] == headline["questions"]
+    assert trend[0]["unanswered"] == headline["unanswered"]
+    html = products.dashboard.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and demo.week in html
+    assert f"dashboard  {products.dashboard}" in demo.summary
+    assert "query      weekly-trend on DuckDB" in demo.summary

@@ -30,6 +30,7 @@ import boto3
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import previous_week, week_days, week_ending_before
 from cv_analytics.dev.accounting import Balance, balance, render_balance
+from cv_analytics.dev.demo.data import DataProducts, write_data_products
 from cv_analytics.dev.demo.email import SentEmail, find_sent_email
 from cv_analytics.dev.demo.observe import observe, scan_items
 from cv_analytics.dev.demo.progress import Progress
@@ -92,6 +93,8 @@ class DemoResult:
     report_paths: list[Path]
     reporter_response: dict[str, Any]
     scheduled_time: str = ""
+    #: The week exported, one named query answered and the dashboard (data out).
+    data: DataProducts | None = None
     summary: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -333,6 +336,9 @@ def run_pipeline(
     text, text_note = records.text_part(email, fired_at)
     paths = _write_email(options.out_dir, week, email, text)
 
+    progress.say("exporting the week, answering a named query, writing the dashboard")
+    products = write_data_products(aws, resources.analytics_table, week, options.out_dir)
+
     progress.say("accounting for every event")
     observed = observe(
         dynamodb=pipeline.dynamodb,
@@ -357,6 +363,7 @@ def run_pipeline(
         report_paths=paths,
         reporter_response=response,
         scheduled_time=scheduled_time,
+        data=products,
     )
     result.problems = _problems(result)
     result.summary = render_summary(result, text_note=text_note)

@@ -59,6 +59,7 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
         f"  email     {eml}",
         f"  also      {html.parent}/balance.txt, manifest.json (ground truth), lambda-logs.jsonl",
         "",
+        *_data_out(result),
     ]
     if result.ok:
         lines.append("DEMO OK: every event is accounted for and the report's numbers match.")
@@ -77,3 +78,20 @@ def _schedule(result: DemoResult) -> str:
             f"(reporter_infra), event of {fired}"
         )
     return f"event of {fired} from rule {resources.rule_arn()} (reporter_infra not applied)"
+
+
+def _data_out(result: DemoResult) -> list[str]:
+    products = result.data
+    if products is None:
+        return []
+    folder = products.export.parent
+    results = products.dashboard.parent
+    return [
+        "Data out (cv-analytics export, query and dashboard, on the same table)",
+        f"  export     {products.export}   ({products.records} records, Parquet)",
+        f"  dashboard  {products.dashboard}   ({products.dashboard_bytes:,} bytes; opens offline)",
+        f"  query      {products.query} on DuckDB ({results}/query-{products.query}.csv):",
+        *(f"    {line}" for line in products.table().splitlines()),
+        f'  more SQL   cv-analytics query --data {folder} --list   (or --named gaps, or "SELECT ...")',
+        "",
+    ]

@@ -52,7 +52,9 @@ def test_building_the_parser_loads_no_aws_sdk_and_nothing_of_the_dev_part():
 def test_each_group_adds_its_own_top_level_command():
     parser = build_parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    assert list(commands.choices) == ["demo", "stack", "report", "dlq", "events", "deploy"]
+    assert list(commands.choices) == [
+        "demo", "stack", "report", "dlq", "events", "deploy", "export", "query", "dashboard",
+    ]  # fmt: skip
     assert len(COMMAND_GROUPS) == len(commands.choices)
 
 
