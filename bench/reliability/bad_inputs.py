@@ -2,8 +2,9 @@
 
 An entry point is a way an event gets into the pipeline; each is a function that feeds it the
 whole catalogue and says, per kind, how it answered and whether that is what the catalogue says.
-:data:`ENTRY_POINTS` lists them; the report has one column per entry point. To add one (the edge
-client, the CLI's ``events send``), write its function and append an :class:`EntryPoint`.
+:data:`ENTRY_POINTS` lists them; the report has one column per entry point. To add one, write its
+function and append an :class:`EntryPoint`. ``CLI events send`` and ``reporter trigger`` are
+described in ``bench/reliability/operator_entry_points.py``.
 
 - ``processor (raw SQS)``: each body as a raw message on the events queue, in a FIFO group of its
   own with a healthy question behind it, through the real handler on moto. A body the contract
@@ -120,8 +121,25 @@ def _healthy_pair(request_id: str, group: str) -> list[tuple[str, str]]:
     return [(json.dumps(query), group), (json.dumps(response), group)]
 
 
-#: The entry points fed with the catalogue, in report order.
-ENTRY_POINTS: list[EntryPoint] = [EntryPoint("processor (raw SQS)", processor_answers)]
+def cli_answers(entries: Sequence[BadInput]) -> dict[str, Answer]:
+    from bench.reliability.operator_entry_points import cli_answers as answers
+
+    return answers(entries)
+
+
+def reporter_trigger_answers(entries: Sequence[BadInput]) -> dict[str, Answer]:
+    from bench.reliability.operator_entry_points import reporter_trigger_answers as answers
+
+    return answers(entries)
+
+
+#: The entry points fed with the catalogue, in report order. (The edge client has a section of
+#: its own, ``edge_bad_inputs``: what it must do differs, it fills in and shortens fields.)
+ENTRY_POINTS: list[EntryPoint] = [
+    EntryPoint("processor (raw SQS)", processor_answers),
+    EntryPoint("CLI events send", cli_answers),
+    EntryPoint("reporter trigger", reporter_trigger_answers),
+]
 
 
 def run(*, quick: bool = False) -> Section:
@@ -140,9 +158,10 @@ def run(*, quick: bool = False) -> Section:
     totals: dict[str, int | float | str] = {}
     for point in ENTRY_POINTS:
         given = answers[point.name]
-        totals[f"{point.name}: kinds tried"] = len(given)
+        tried = [answer for answer in given.values() if not answer.shown.startswith("n/a")]
+        totals[f"{point.name}: kinds tried"] = len(tried)
         totals[f"{point.name}: answered as the catalogue says"] = sum(
-            answer.problem is None for answer in given.values()
+            answer.problem is None for answer in tried
         )
     return Section(
         title="Bad input at every entry point",
@@ -151,7 +170,12 @@ def run(*, quick: bool = False) -> Section:
             "through each entry point. Expected: the field the contract's error must name first, "
             "or valid. Processor: each body a raw SQS message in its own FIFO group, a healthy "
             "question behind it in the same group; rejected bodies must reach the dead-letter "
-            "queue with that reason and the healthy question its record; valid ones their record."
+            "queue with that reason and the healthy question its record; valid ones their record. "
+            "CLI events send: the entry's fields as the command's options (n/a where a field is "
+            "not an option or its bad value is a JSON type a command line cannot pass); a "
+            "rejected value must stop the command with an error naming it and nothing sent. "
+            "Reporter trigger: each body as the reporter's invocation event; none is a trigger, "
+            "each must be refused saying what is wrong, and no email sent."
         ),
         headers=["kind", "expected", *(point.name for point in ENTRY_POINTS)],
         rows=rows,

@@ -1,4 +1,9 @@
-"""``cv-analytics events send``: one query/response pair through the edge client, by hand."""
+"""``cv-analytics events send``: one question's events through the edge client, by hand.
+
+The query, then (unless ``--no-response``) its response, then (with ``--thumbs`` or ``--rating``)
+the visitor's feedback. The client is strict: an argument the contract refuses stops the command
+with the contract's error, naming the field, and nothing is sent.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +28,9 @@ def send(args: argparse.Namespace) -> int:
     from edge_client import EdgeClient
 
     queue_url = aws.required(args.queue_url, "--queue-url", aws.ENV_QUEUE_URL)
-    request_id = args.request_id or f"manual-{uuid.uuid4().hex[:12]}"
-    session_id = args.session_id or f"manual-{uuid.uuid4().hex[:8]}"
+    # Only an option left out gets a new id: an empty one given on purpose is the contract's to refuse.
+    request_id = f"manual-{uuid.uuid4().hex[:12]}" if args.request_id is None else args.request_id
+    session_id = f"manual-{uuid.uuid4().hex[:8]}" if args.session_id is None else args.session_id
     client = EdgeClient(
         queue_url,
         session=aws.session(args),
@@ -43,6 +49,16 @@ def send(args: argparse.Namespace) -> int:
                 response=None if args.error else args.response,
                 error=args.error,
                 model=args.model,
+                variant=args.variant,
+                processing_time_ms=args.processing_time_ms,
+            )
+        if args.thumbs is not None or args.rating is not None:
+            client.track_feedback(
+                request_id,
+                thumbs=args.thumbs,
+                rating=args.rating,
+                comment=args.comment,
+                session_id=session_id,
             )
     except InvalidEventError as exc:
         client.close(0)
@@ -52,7 +68,15 @@ def send(args: argparse.Namespace) -> int:
     if not delivered:
         say(f"not delivered: {stats.failed} failed, {stats.pending} pending")
         return EXIT_FAILED
-    kinds = "query" if args.no_response else "query + response"
+    kinds = " + ".join(
+        kind
+        for kind, sent in (
+            ("query", True),
+            ("response", not args.no_response),
+            ("feedback", args.thumbs is not None or args.rating is not None),
+        )
+        if sent
+    )
     print(f"sent {stats.sent} event(s) ({kinds}) for requestId {request_id}, session {session_id}")
     return EXIT_OK
 
@@ -63,7 +87,8 @@ def register(subparsers: Any) -> None:
         commands,
         "send",
         send,
-        "send one query/response pair through the edge client (for trying things by hand)",
+        "send one question's events (query, response, feedback) through the edge client "
+        "(for trying things by hand)",
         parents=[aws.connection_options()],
     )
     aws.add_queue_url(parser)
@@ -82,6 +107,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--match-score", type=score, default=90.0, help="0-100 (default: 90)")
     parser.add_argument("--error", default=None, help="mark the answer as failed with this error")
     parser.add_argument("--model", default=None, help="the model that answered")
+    parser.add_argument("--variant", default=None, help="the prompt or A/B arm that answered")
+    parser.add_argument(
+        "--processing-time-ms", type=float, default=None, help="how long answering took"
+    )
+    feedback = parser.add_argument_group("the visitor's feedback (sent after the response)")
+    feedback.add_argument("--thumbs", choices=("up", "down"), default=None)
+    feedback.add_argument("--rating", type=int, default=None, help="1-5")
+    feedback.add_argument("--comment", default=None, help="with --thumbs or --rating")
     parser.add_argument(
         "--timeout", type=float, default=10.0, help="seconds to wait for delivery (default: 10)"
     )

@@ -76,6 +76,31 @@ def test_events_send_a_lone_query_or_a_failure(stack, capsys):
     capsys.readouterr()
 
 
+def test_events_send_a_variant_and_the_visitors_feedback(stack, capsys):
+    aws, resources, sqs = stack
+    code = main(["events", "send", *aws_args(aws), "--queue-url", resources.queue_url,
+                 "--query", "Which cloud?", "--request-id", "manual-fb", "--variant", "prompt-b",
+                 "--processing-time-ms", "812.5", "--thumbs", "down", "--comment", "too vague"])  # fmt: skip
+    assert code == 0
+    assert "sent 3 event(s) (query + response + feedback)" in capsys.readouterr().out
+    query, response, feedback = receive_all(sqs, resources.queue_url)
+    assert (response["variant"], response["processingTimeMs"]) == ("prompt-b", 812.5)
+    assert (feedback["eventType"], feedback["requestId"], feedback["sessionId"]) == (
+        "feedback", "manual-fb", query["sessionId"]
+    )  # fmt: skip
+    assert (feedback["thumbs"], feedback["comment"]) == ("down", "too vague")
+
+
+def test_events_send_refuses_feedback_with_both_scores_and_sends_nothing(stack, capsys):
+    aws, resources, sqs = stack
+    with pytest.raises(SystemExit) as exited:
+        main(["events", "send", *aws_args(aws), "--queue-url", resources.queue_url,
+              "--query", "q", "--thumbs", "up", "--rating", "4"])  # fmt: skip
+    assert exited.value.code == 2
+    assert "error: invalid event: thumbs, rating" in capsys.readouterr().err
+    assert receive_all(sqs, resources.queue_url) == []
+
+
 def test_events_send_refuses_an_invalid_event(stack, capsys):
     aws, resources, _ = stack
     with pytest.raises(SystemExit) as exited:
