@@ -28,6 +28,17 @@ data "aws_iam_policy_document" "workload_boundary" {
     resources = ["*"]
   }
   statement {
+    # export_infra's schedule role: DynamoDB writes a table export into the bucket as its caller.
+    sid       = "ExportTables"
+    actions   = ["dynamodb:ExportTableToPointInTime"]
+    resources = ["${local.arn.dynamodb}:table/${local.prefix}-*"]
+  }
+  statement {
+    sid       = "WriteExports"
+    actions   = ["s3:PutObject", "s3:PutObjectAcl", "s3:AbortMultipartUpload"]
+    resources = ["${local.arn.s3}:${local.prefix}-*/*"]
+  }
+  statement {
     sid       = "SendReports"
     actions   = ["ses:SendEmail", "ses:SendRawEmail"]
     resources = ["${local.arn.ses}:identity/*"]

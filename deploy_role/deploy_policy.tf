@@ -86,7 +86,8 @@ data "aws_iam_policy_document" "deploy" {
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
-      values   = ["lambda.amazonaws.com", "codedeploy.amazonaws.com"]
+      # The functions, CodeDeploy, and the export schedule (export_infra).
+      values = ["lambda.amazonaws.com", "codedeploy.amazonaws.com", "scheduler.amazonaws.com"]
     }
   }
   statement {
@@ -158,6 +159,47 @@ data "aws_iam_policy_document" "deploy" {
       "${local.arn.logs}:log-group:/aws/lambda/${local.prefix}-*",
       "${local.arn.logs}:log-group:/aws/lambda/${local.prefix}-*:*",
     ]
+  }
+
+  # --- export_infra (optional workspace): bucket, catalogue, workgroup, schedule ---
+  statement {
+    # Bucket-level actions only: the deploy role configures the bucket, it never reads the
+    # exports (an IAM "*" also matches object ARNs, so the actions are listed, not "s3:*").
+    sid = "ExportBucket"
+    actions = [
+      "s3:CreateBucket",
+      "s3:DeleteBucket",
+      "s3:DeleteBucketPolicy",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucket*",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:ListBucket",
+      "s3:PutBucket*",
+      "s3:PutEncryptionConfiguration",
+      "s3:PutLifecycleConfiguration",
+    ]
+    resources = ["${local.arn.s3}:${local.prefix}-*"]
+  }
+  statement {
+    sid     = "ExportCatalogue"
+    actions = ["glue:*"]
+    resources = [
+      "${local.arn.glue}:catalog",
+      "${local.arn.glue}:database/${local.glue_prefix}_*",
+      "${local.arn.glue}:table/${local.glue_prefix}_*/*",
+    ]
+  }
+  statement {
+    sid       = "ExportWorkgroup"
+    actions   = ["athena:*"]
+    resources = ["${local.arn.athena}:workgroup/${local.prefix}-*"]
+  }
+  statement {
+    sid       = "ExportSchedule"
+    actions   = ["scheduler:*"]
+    resources = ["${local.arn.scheduler}:schedule/default/${local.prefix}-*"]
   }
 
   # --- SAM stacks (template.yaml): CloudFormation acts with these same credentials ---

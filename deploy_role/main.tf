@@ -50,10 +50,17 @@ locals {
     logs           = "arn:${local.partition}:logs:${local.region}:${local.account_id}"
     cloudwatch     = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}"
     ses            = "arn:${local.partition}:ses:${local.region}:${local.account_id}"
+    glue           = "arn:${local.partition}:glue:${local.region}:${local.account_id}"
+    athena         = "arn:${local.partition}:athena:${local.region}:${local.account_id}"
+    scheduler      = "arn:${local.partition}:scheduler:${local.region}:${local.account_id}"
+    s3             = "arn:${local.partition}:s3::"
     sns            = "arn:${local.partition}:sns:${local.region}:${local.account_id}"
     sqs            = "arn:${local.partition}:sqs:${local.region}:${local.account_id}"
   }
   workload_roles = "${local.arn.iam}:role/${local.prefix}-*"
+  # export_infra (optional): Glue names take underscores ("<prefix>_analytics"), the export bucket
+  # is "<prefix>-data-<account id>" unless export.bucket_name names another "<prefix>-..." bucket.
+  glue_prefix = replace(local.prefix, "-", "_")
 }
 
 resource "aws_iam_openid_connect_provider" "github" {

@@ -51,6 +51,35 @@ data "aws_iam_policy_document" "plan" {
     ]
   }
   statement {
+    # export_infra's refresh: the bucket's configuration (never its objects), the catalogue, the
+    # workgroup and its named queries, the schedule.
+    sid = "ReadExportMetadata"
+    actions = [
+      "athena:GetNamedQuery",
+      "athena:GetWorkGroup",
+      "athena:ListNamedQueries",
+      "athena:ListTagsForResource",
+      "glue:GetDatabase",
+      "glue:GetTable",
+      "glue:GetTags",
+      "s3:GetAccelerateConfiguration",
+      "s3:GetBucket*",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetLifecycleConfiguration",
+      "s3:GetReplicationConfiguration",
+      "s3:ListBucket",
+      "scheduler:GetSchedule",
+    ]
+    resources = [
+      "${local.arn.athena}:workgroup/${local.prefix}-*",
+      "${local.arn.glue}:catalog",
+      "${local.arn.glue}:database/${local.glue_prefix}_*",
+      "${local.arn.glue}:table/${local.glue_prefix}_*/*",
+      "${local.arn.s3}:${local.prefix}-*",
+      "${local.arn.scheduler}:schedule/default/${local.prefix}-*",
+    ]
+  }
+  statement {
     sid       = "ReadEmailIdentities"
     actions   = ["ses:GetEmailIdentity", "ses:GetIdentityVerificationAttributes"]
     resources = ["${local.arn.ses}:identity/*"]

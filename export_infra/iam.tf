@@ -37,9 +37,10 @@ data "aws_iam_policy_document" "export" {
 }
 
 resource "aws_iam_role" "export" {
-  name               = "${local.schedule_name}-role"
-  description        = "Assumed by EventBridge Scheduler to export ${local.analytics_table_name} to s3://${local.bucket_name}/${local.snapshot_root}/."
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+  name                 = "${local.schedule_name}-role"
+  description          = "Assumed by EventBridge Scheduler to export ${local.analytics_table_name} to s3://${local.bucket_name}/${local.snapshot_root}/."
+  assume_role_policy   = data.aws_iam_policy_document.scheduler_assume_role.json
+  permissions_boundary = local.permissions_boundary_arn
 }
 
 resource "aws_iam_role_policy" "export" {

@@ -1,10 +1,8 @@
+# As in the other roots (see worker_infra/providers.tf): the provider is configured here, once per
+# root; against an emulator cv_analytics/infra/terraform.py adds the skip_* switches in a generated
+# provider_override.tf, so production has none to leave on by mistake.
 provider "aws" {
   region = var.aws_region
-
-  # Off in production. Local runs against an AWS emulator (moto) set them to true.
-  skip_credentials_validation = var.skip_credentials_validation
-  skip_requesting_account_id  = var.skip_requesting_account_id
-  skip_metadata_api_check     = var.skip_metadata_api_check
 
   default_tags {
     tags = merge(var.tags, {

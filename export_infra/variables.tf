@@ -1,23 +1,13 @@
+# name_prefix and aws_region have no default on purpose (as in every workspace): cv-analytics deploy
+# and the workflows pass them from deploy.toml; ../infra_modules/naming validates them.
 variable "name_prefix" {
-  description = "Prefix of every resource name; the analytics table is looked up as \"<prefix>-analytics\". Must match the processor workspace."
+  description = "Prefix of every resource name; the analytics table is looked up as \"<prefix>-analytics\". From deploy.toml (name_prefix); validated by ../infra_modules/naming."
   type        = string
-  default     = "cv-analytics"
-
-  validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{0,38}[a-z0-9]$", var.name_prefix))
-    error_message = "name_prefix must be 2-40 characters of lower-case letters, digits and hyphens, start with a letter and not end with a hyphen (the longest derived name must fit AWS's 64-character limits)."
-  }
 }
 
 variable "aws_region" {
-  description = "AWS region of the analytics table, the bucket, the catalogue and the workgroup, e.g. eu-west-2."
+  description = "AWS region of the analytics table, the bucket, the catalogue and the workgroup. From deploy.toml (region); validated by ../infra_modules/naming."
   type        = string
-  default     = "eu-west-2"
-
-  validation {
-    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
-    error_message = "aws_region must be an AWS region code such as eu-west-2."
-  }
 }
 
 variable "bucket_name" {
@@ -99,20 +89,8 @@ variable "tags" {
   default     = {}
 }
 
-variable "skip_credentials_validation" {
-  description = "Skip the provider's STS credential check. Keep false in production; true against a local AWS emulator."
+variable "use_permissions_boundary" {
+  description = "Give the export schedule's role the permissions boundary \"github-<prefix>-workload-boundary\" that deploy_role/ creates (the deploy role may only create roles that carry it). Keep true on AWS; apply deploy_role/ first."
   type        = bool
-  default     = false
-}
-
-variable "skip_requesting_account_id" {
-  description = "Skip the provider's account-id lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
-}
-
-variable "skip_metadata_api_check" {
-  description = "Skip the EC2 instance-metadata credential lookup. Keep false in production; true against a local AWS emulator."
-  type        = bool
-  default     = false
+  default     = true
 }

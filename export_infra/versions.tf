@@ -1,10 +1,12 @@
+# As in every root (worker_infra/versions.tf): an exact provider version, and the same committed
+# .terraform.lock.hcl, so the provider cannot change between a plan and its apply.
 terraform {
   required_version = ">= 1.6.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.60, < 6.0"
+      version = "5.100.0"
     }
   }
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from analytics_contract.settings import ConfigurationError, EnvironmentSettings
+from analytics_contract.storage import WEEK_INDEX
 
 __all__ = [
     "DEFAULT_WEEK_INDEX",
@@ -26,7 +27,8 @@ __all__ = [
     "load_settings",
 ]
 
-DEFAULT_WEEK_INDEX = "week-index"
+# The contract names the index (processor_infra creates it, analytics_contract.storage defines it).
+DEFAULT_WEEK_INDEX = WEEK_INDEX
 DEFAULT_CURRENCY = "USD"
 #: SES accepts at most 50 recipients per message.
 MAX_RECIPIENTS = 50

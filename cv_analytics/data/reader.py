@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from analytics_contract.records import AnalyticsRecord
-from analytics_contract.storage import record_from_item
+from analytics_contract.storage import WEEK_INDEX, record_from_item
 from analytics_contract.weeks import parse_week_id
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: The analytics table's week index (processor_infra; the reporter reads the same one).
-WEEK_INDEX = "week-index"
+__all__ = ["BATCH_KEYS", "WEEK_INDEX", "Backoff", "ReadError", "ReadStats", "TableReader"]
+
 #: Keys per ``BatchGetItem`` call: the API's maximum.
 BATCH_KEYS = 100
 KEY = "requestId"

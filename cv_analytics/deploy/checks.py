@@ -1,8 +1,8 @@
 """Prerequisites of a deployment, checked before anything changes; the first problem stops it.
 
 In order: the tools (terraform >= 1.6, the SAM CLI, python3.13 for the layer build), AWS
-credentials, the region, Terraform Cloud (token, organization, the three workspaces in Local
-execution mode with their tags), the permissions boundary deploy_role/ creates, and SES (sandbox
+credentials, the region, Terraform Cloud (token, organization, the three workspaces, four with
+the export path, in Local execution mode with their tags), the permissions boundary deploy_role/ creates, and SES (sandbox
 status against deploy.toml, no identity whose verification failed). Each problem comes with what to
 do about it.
 """
@@ -25,7 +25,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cv_analytics.deploy import terraform_cloud as tfc
 from cv_analytics.deploy.aws import aws_client
 from cv_analytics.deploy.plan import Target
-from cv_analytics.deploy.settings import WORKSPACES, Settings
+from cv_analytics.deploy.settings import Settings
 from cv_analytics.deploy.tools import LAMBDA_PYTHON
 
 MINIMUM_TERRAFORM = (1, 6)
@@ -143,14 +143,16 @@ def check_terraform_cloud(context: Context) -> Outcome:
                 client.workspace(cloud.organization, context.settings.workspace_name(workspace)),
                 cloud.organization,
             )
-            for workspace in WORKSPACES
+            for workspace in context.settings.workspaces
         ]
     except tfc.TerraformCloudError as exc:
         raise PrerequisiteError(str(exc)) from exc
     first = next((problem for problem in problems if problem), None)
     if first is not None:
         raise PrerequisiteError(first)
-    names = ", ".join(context.settings.workspace_name(workspace) for workspace in WORKSPACES)
+    names = ", ".join(
+        context.settings.workspace_name(workspace) for workspace in context.settings.workspaces
+    )
     return Outcome("Terraform Cloud", f"{cloud.organization}: {names} (Local execution mode)")
 
 

@@ -4,6 +4,7 @@
     python -m cv_analytics.deploy.ci github-env [--workspace W | --service S] >> "$GITHUB_ENV"
     eval "$(python -m cv_analytics.deploy.ci github-env --workspace W --format shell)"
     python -m cv_analytics.deploy.ci needs-deploy --service S
+    python -m cv_analytics.deploy.ci deployed --workspace W
 
 ``github-env`` prints ``NAME=value`` lines: the region (``AWS_REGION`` and ``AWS_DEFAULT_REGION``:
 botocore reads only the latter), every Terraform variable as ``TF_VAR_*``, the Terraform Cloud
@@ -11,7 +12,9 @@ organization and, for a workspace or a service, ``TF_WORKSPACE`` (and the servic
 ``STACK_NAME``). A missing or invalid setting fails it, naming the setting: the job stops at its
 first step. ``--format shell`` prints quoted ``export`` lines instead, for a job that goes through
 several workspaces in turn. ``needs-deploy`` prints ``true`` unless the stack already runs the
-release in ``.aws-sam/parameters/<service>.yaml`` (its ``DeployHash``).
+release in ``.aws-sam/parameters/<service>.yaml`` (its ``DeployHash``). ``deployed`` prints
+``true`` when the workspace is part of this deployment (export_infra only with ``[export]
+enabled = true``), so a workflow's leg for an optional workspace does nothing otherwise.
 """
 
 from __future__ import annotations
@@ -93,9 +96,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy = commands.add_parser("needs-deploy", help="true when the stack runs another release")
     deploy.add_argument("--service", choices=SERVICES, required=True)
     deploy.add_argument("--parameters", type=Path, default=None)
+    deployed = commands.add_parser("deployed", help="true when the workspace is deployed")
+    deployed.add_argument("--workspace", choices=WORKSPACES, required=True)
     args = parser.parse_args(argv)
     try:
         settings = load(args.settings)
+        if args.command == "deployed":
+            sys.stdout.write("true\n" if args.workspace in settings.workspaces else "false\n")
+            return 0
         if args.command == "github-env":
             environment = github_environment(
                 settings, workspace=args.workspace, service=args.service

@@ -6,6 +6,7 @@
     4 processor   outputs -> parameters, sam build, sam deploy  (skipped when already current)
     5 reporter    outputs -> parameters, sam build, sam deploy  (skipped when already current)
     6 schedule    terraform apply reporter_infra          (schedule on: the rule targets :live)
+    7 export      terraform apply export_infra            (only with [export] enabled = true)
 
 Every step is idempotent: Terraform converges, a stack already at the same release (its
 ``DeployHash``, which covers code, layer, template and every parameter) is left alone, and step 3
@@ -47,6 +48,9 @@ EMULATOR_VARIABLES: dict[Workspace, dict[str, bool]] = {
     "worker_infra": {"restrict_dead_letter_sources": False},
     "processor_infra": {"deletion_protection": False},
     "reporter_infra": {},
+    # moto is reached over plain HTTP (the TLS-only bucket policy would refuse it); a rehearsal's
+    # bucket and workgroup go with it.
+    "export_infra": {"force_destroy": True, "deny_insecure_transport": False},
 }
 
 
@@ -296,7 +300,8 @@ def _stack_step(number: int, settings: Settings, target: Target, service: Servic
 
 
 def build(settings: Settings, target: Target) -> Plan:
-    """The six steps of a deployment, with every command line they run."""
+    """The six steps of a deployment (seven with the export path), with every command line
+    they run."""
     reporter_function = f"{settings.name_prefix}-reporter"
     steps = (
         _terraform_step(
@@ -343,4 +348,17 @@ def build(settings: Settings, target: Target) -> Plan:
             (Run(apply_command(settings, target, "reporter_infra", schedule_enabled=True)),),
         ),
     )
+    if settings.export.enabled:
+        steps += (
+            _terraform_step(
+                7,
+                "export",
+                "export_infra: the table exported to S3 on a schedule, catalogued for Athena "
+                "(optional: [export] enabled in deploy.toml)",
+                settings,
+                target,
+                "export_infra",
+                Run(apply_command(settings, target, "export_infra")),
+            ),
+        )
     return Plan(settings, target, common_environment(settings, target), steps)

@@ -31,8 +31,15 @@ from pydantic import (
 )
 
 # The Terraform root modules, in the order they are applied (each reads the one before by name).
-Workspace = Literal["worker_infra", "processor_infra", "reporter_infra"]
-WORKSPACES: tuple[Workspace, ...] = ("worker_infra", "processor_infra", "reporter_infra")
+# export_infra is optional ([export] enabled = true in deploy.toml): it reads the analytics table.
+Workspace = Literal["worker_infra", "processor_infra", "reporter_infra", "export_infra"]
+WORKSPACES: tuple[Workspace, ...] = (
+    "worker_infra",
+    "processor_infra",
+    "reporter_infra",
+    "export_infra",
+)
+REQUIRED_WORKSPACES: tuple[Workspace, ...] = WORKSPACES[:3]
 # The SAM stacks, one per Lambda service (samconfig.toml environments); each reads its workspace.
 Service = Literal["processor", "reporter"]
 SERVICES: tuple[Service, ...] = ("processor", "reporter")
@@ -99,6 +106,7 @@ class Workspaces(_Section):
     worker: OptionalText = None
     processor: OptionalText = None
     reporter: OptionalText = None
+    export: OptionalText = None
 
 
 class TerraformCloud(_Section):
@@ -155,6 +163,25 @@ class Report(_Section):
         return self
 
 
+class Export(_Section):
+    """The optional data-out path (export_infra): the table exported to S3 on a schedule, for
+    Athena. Off by default: the £0 deployment does not need it."""
+
+    enabled: StrictBool = False
+    # Empty: "<name_prefix>-data-<account id>". Another name must still start with
+    # "<name_prefix>-": the deploy role may only manage buckets named so (deploy_role/).
+    bucket_name: Annotated[
+        OptionalText,
+        AfterValidator(
+            lambda name: _checked(name, r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", "an S3 bucket name")
+        ),
+    ] = None
+    schedule: Annotated[str, _matches(SCHEDULE_PATTERN, "an EventBridge schedule expression")] = (
+        "cron(0 5 ? * MON *)"
+    )
+    snapshot_retention_days: Annotated[int, Field(ge=2, le=400, strict=True)] = 15
+
+
 class Alerts(_Section):
     email: Annotated[
         OptionalText,
@@ -181,6 +208,28 @@ class Settings(_Section):
     terraform_cloud: TerraformCloud = TerraformCloud()
     report: Report = Report()
     alerts: Alerts = Alerts()
+    export: Export = Export()
+
+    @model_validator(mode="after")
+    def _export_bucket_carries_the_prefix(self) -> Self:
+        bucket = self.export.bucket_name
+        if (
+            bucket is not None
+            and self.name_prefix
+            and not bucket.startswith(f"{self.name_prefix}-")
+        ):
+            raise ValueError(
+                f'export.bucket_name {bucket!r} must start with "{self.name_prefix}-": the '
+                "deploy role may only manage buckets named after the prefix (deploy_role/)"
+            )
+        return self
+
+    @property
+    def workspaces(self) -> tuple[Workspace, ...]:
+        """The workspaces this deployment applies, in order: export_infra when enabled."""
+        if self.export.enabled:
+            return WORKSPACES
+        return REQUIRED_WORKSPACES
 
     # -- names ---------------------------------------------------------------------------------
 
@@ -214,6 +263,15 @@ class Settings(_Section):
         """The variables of a workspace, from the settings (unset optional ones left out, so the
         workspace's own default applies). The reporter's are a superset of the others'."""
         variables: dict[str, Any] = {"name_prefix": self.name_prefix, "aws_region": self.region}
+        if workspace == "export_infra":
+            export = self.export
+            variables.update(
+                export_schedule_expression=export.schedule,
+                snapshot_retention_days=export.snapshot_retention_days,
+            )
+            if export.bucket_name is not None:
+                variables["bucket_name"] = export.bucket_name
+            return variables
         if workspace != "reporter_infra":
             return variables
         report = self.report
@@ -236,13 +294,13 @@ class Settings(_Section):
         return variables
 
     def terraform_environment(self) -> dict[str, str]:
-        """Every workspace's variables as ``TF_VAR_*``: set once for all three (Terraform ignores
-        a ``TF_VAR_`` its workspace does not declare), the same way on a laptop and in the
-        workflows. ``schedule_enabled`` is the deployment's to choose, step by step."""
-        return {
-            f"TF_VAR_{name}": terraform_value(value)
-            for name, value in self.terraform_variables("reporter_infra").items()
-        }
+        """Every workspace's variables as ``TF_VAR_*``: set once for all of them (Terraform
+        ignores a ``TF_VAR_`` its workspace does not declare; no two workspaces give one name
+        different meanings), the same way on a laptop and in the workflows. ``schedule_enabled``
+        is the deployment's to choose, step by step."""
+        exported = self.terraform_variables("export_infra") if self.export.enabled else {}
+        variables = {**exported, **self.terraform_variables("reporter_infra")}
+        return {f"TF_VAR_{name}": terraform_value(value) for name, value in variables.items()}
 
     def aws_environment(self) -> dict[str, str]:
         """The region, explicitly, for every tool: botocore (SAM, the AWS CLI) reads only

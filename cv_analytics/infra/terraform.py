@@ -184,7 +184,8 @@ def prepare(
         )
     (work_dir / BACKEND_OVERRIDE_FILE).write_text(BACKEND_OVERRIDE, encoding="utf-8")
     if emulator:
-        service = next((name for name, path in MODULES.items() if path == module_dir), "")
+        # By folder name: a rehearsal may run from another checkout than this one.
+        service = next((name for name, path in MODULES.items() if path.name == module_dir.name), "")
         override = _PROVIDER_OVERRIDES.get(service, PROVIDER_OVERRIDE)
         (work_dir / PROVIDER_OVERRIDE_FILE).write_text(override, encoding="utf-8")
     return Workspace(module_dir=module_dir, work_dir=work_dir, environment=dict(environment or {}))

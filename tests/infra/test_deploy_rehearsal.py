@@ -64,6 +64,10 @@ price_currency = "GBP"
 
 [alerts]
 email = "ops@example.com"
+
+[export]
+enabled = true
+snapshot_retention_days = 8
 """
 
 # `sam deploy` cannot run against moto: this stand-in records what it was given and creates what
@@ -230,7 +234,7 @@ def test_the_first_run_stops_at_the_failing_step_saying_how_to_resume(rehearsal:
     assert "run `cv-analytics deploy` again" in first.stderr
     for check in ("tools", "AWS credentials", "region", "permissions boundary", "SES"):
         assert f"  ok   {check}: " in first.stdout
-    assert "== step 6/6" not in first.stdout
+    assert "== step 6/7" not in first.stdout
 
 
 def test_the_second_run_resumes_and_completes(rehearsal: Rehearsal) -> None:
@@ -322,7 +326,7 @@ def test_terraform_created_everything_in_the_settings_region_under_the_prefix(
     iam = rehearsal.client("iam")
     boundary = f"arn:aws:iam::123456789012:policy/github-{PREFIX}-workload-boundary"
     roles = [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith(PREFIX)]
-    assert len(roles) == 5
+    assert len(roles) == 6  # processor, expiry, reporter, two CodeDeploy, the export schedule's
     for role in roles:
         assert iam.get_role(RoleName=role)["Role"]["PermissionsBoundary"][
             "PermissionsBoundaryArn"
@@ -341,9 +345,25 @@ def test_the_schedule_ends_on_the_reporter_s_live_alias(rehearsal: Rehearsal) ->
     assert f"({PREFIX}-reporter:live does not exist yet: schedule off)" in first
 
 
+def test_the_optional_export_path_is_the_seventh_step_with_its_settings(
+    rehearsal: Rehearsal,
+) -> None:
+    second = rehearsal.runs[1].stdout
+    assert "== step 7/7" in second
+    schedule = rehearsal.client("scheduler").get_schedule(Name=f"{PREFIX}-analytics-export")
+    assert schedule["State"] == "ENABLED"
+    assert schedule["Arn"].split(":")[3] == REGION
+    target = json.loads(schedule["Target"]["Input"])
+    assert target["TableArn"].endswith(f":table/{PREFIX}-analytics")
+    assert target["S3Bucket"] == f"{PREFIX}-data-123456789012"
+    rules = rehearsal.client("s3").get_bucket_lifecycle_configuration(Bucket=target["S3Bucket"])
+    expiry = {rule["ID"]: rule.get("Expiration", {}).get("Days") for rule in rules["Rules"]}
+    assert expiry["expire-snapshots"] == 8  # [export] snapshot_retention_days, as TF_VAR_*
+
+
 def test_the_terraform_state_stayed_local_and_the_checkout_clean(rehearsal: Rehearsal) -> None:
     state = rehearsal.checkout.parent / "state"
-    for workspace in ("worker_infra", "processor_infra", "reporter_infra"):
+    for workspace in ("worker_infra", "processor_infra", "reporter_infra", "export_infra"):
         assert (state / workspace / "terraform.tfstate").is_file()
         assert not (rehearsal.checkout / workspace / ".terraform").exists()
     assert os.environ.get("TF_WORKSPACE") is None

@@ -219,6 +219,30 @@ WORKLOAD_ROLE = f"{IAM}:role/{PREFIX}-reporter-role"
         # Roles go to the functions and to CodeDeploy only.
         ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"}, True),
         ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "ec2.amazonaws.com"}, False),
+        ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "scheduler.amazonaws.com"}, True),
+        # export_infra: its bucket's configuration, never another bucket nor the exports' objects.
+        ("s3:CreateBucket", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}", {}, True),
+        ("s3:PutLifecycleConfiguration", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}", {}, True),
+        ("s3:CreateBucket", "arn:aws:s3:::someone-elses-bucket", {}, False),
+        ("s3:GetObject", f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/snapshots/x", {}, False),
+        (
+            "glue:CreateTable",
+            f"arn:aws:glue:eu-west-2:{ACCOUNT}:table/{PREFIX.replace('-', '_')}_analytics/records",
+            {},
+            True,
+        ),
+        (
+            "athena:CreateNamedQuery",
+            f"arn:aws:athena:eu-west-2:{ACCOUNT}:workgroup/{PREFIX}-analytics",
+            {},
+            True,
+        ),
+        (
+            "scheduler:CreateSchedule",
+            f"arn:aws:scheduler:eu-west-2:{ACCOUNT}:schedule/default/{PREFIX}-analytics-export",
+            {},
+            True,
+        ),
         # What a deploy does need.
         ("iam:CreatePolicyVersion", f"{IAM}:policy/{PREFIX}-events-producer", {}, True),
         (
@@ -258,7 +282,12 @@ def test_the_boundary_caps_workloads_to_data_logs_email_and_alias_shifts(applied
     document = iam.get_policy_version(PolicyArn=BOUNDARY, VersionId=policy["DefaultVersionId"])
     granted = statements(document["PolicyVersion"]["Document"])
     services = {action.split(":")[0] for s in granted for action in as_list(s["Action"])}
-    assert services == {"sqs", "dynamodb", "ses", "logs", "lambda", "cloudwatch"}
+    assert services == {"sqs", "dynamodb", "ses", "logs", "lambda", "cloudwatch", "s3"}
+    # The export schedule's role writes exports into "<prefix>-*" buckets, and reads nothing.
+    exports = f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}/snapshots/x"
+    assert allowed(granted, "s3:PutObject", exports)
+    assert not allowed(granted, "s3:GetObject", exports)
+    assert not allowed(granted, "s3:PutObject", "arn:aws:s3:::someone-elses-bucket/x")
     for statement in granted:
         assert statement["Effect"] == "Allow"
         assert not any("*" in action for action in as_list(statement["Action"]))

@@ -146,7 +146,13 @@ def test_the_schedule_exports_the_table_with_a_role_that_may_do_only_that(applie
     }
     iam = applied.client("iam")
     role = applied.outputs["export_role_arn"].rsplit("/", 1)[1]
-    trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]["Statement"]
+    created = iam.get_role(RoleName=role)["Role"]
+    # Like every workload role: capped by deploy_role/'s boundary (the deploy role may only
+    # create roles that carry it).
+    assert created["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        f"arn:aws:iam::123456789012:policy/github-{PREFIX}-workload-boundary"
+    )
+    trust = created["AssumeRolePolicyDocument"]["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "scheduler.amazonaws.com"}]
     document = iam.get_role_policy(RoleName=role, PolicyName="least-privilege")["PolicyDocument"]
     granted = {s["Sid"]: (s["Action"], s["Resource"]) for s in document["Statement"]}

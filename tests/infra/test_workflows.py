@@ -734,3 +734,34 @@ def test_every_terraform_init_in_a_workflow_keeps_the_lock_file_read_only() -> N
     assert inits
     for line in inits:
         assert "-lockfile=readonly" in line, line
+
+
+def test_a_workspace_the_deployment_leaves_out_plans_nothing(tmp_path: Path) -> None:
+    """export_infra is a leg of the plan matrix, but runs only with [export] enabled = true:
+    every step after the settings (credentials, terraform) waits for DEPLOYED, and the settings
+    step writes it from deploy.toml."""
+    plan = deploy_job("plan")
+    steps = plan["steps"]
+    settings_index = next(
+        i for i, item in enumerate(steps) if item.get("name") == "Settings from deploy.toml"
+    )
+    assert "deploy.ci deployed --workspace" in steps[settings_index]["run"]
+    for item in steps[settings_index + 1 :]:
+        condition = item.get("if", "")
+        assert (
+            "env.DEPLOYED == 'true'" in condition
+            or "outputs[matrix.workspace] == 'changes'" in (condition)
+        ), item.get("name", item.get("uses"))
+    (tmp_path / "deploy.toml").write_text(filled(), encoding="utf-8")
+    for workspace, expected in (("export_infra", "false"), ("worker_infra", "true")):
+        result = subprocess.run(
+            [
+                *(sys.executable, "-m", "cv_analytics.deploy.ci", "--settings", "deploy.toml"),
+                *("deployed", "--workspace", workspace),
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert result.stdout.strip() == expected

@@ -78,3 +78,21 @@ def test_needs_deploy_until_the_stack_runs_the_release(
     assert ci.needs_deploy(settings, "reporter", parameters, cloudformation) is False
     parameters.write_text(json.dumps({"DeployHash": "fedcba9876543210"}))
     assert ci.needs_deploy(settings, "reporter", parameters, cloudformation) is True
+
+
+def test_deployed_says_whether_a_workflow_leg_has_a_workspace_to_plan(
+    settings_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def deployed(workspace: str) -> str:
+        assert (
+            ci.main(["--settings", str(settings_file), "deployed", "--workspace", workspace]) == 0
+        )
+        return capsys.readouterr().out.strip()
+
+    assert deployed("reporter_infra") == "true"
+    assert deployed("export_infra") == "false"
+    text = settings_file.read_text(encoding="utf-8")
+    settings_file.write_text(
+        text.replace("\nenabled = false", "\nenabled = true"), encoding="utf-8"
+    )
+    assert deployed("export_infra") == "true"

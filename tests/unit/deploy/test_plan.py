@@ -186,3 +186,26 @@ def test_commands_print_as_shell_lines_to_paste() -> None:
         "TF_WORKSPACE='cv analytics' terraform -chdir=reporter_infra output -json "
         "> .aws-sam/outputs/reporter_infra.json"
     )
+
+
+def test_the_export_path_is_a_seventh_step_only_when_enabled() -> None:
+    enabled = parse(filled().replace("\nenabled = false", "\nenabled = true"), COMMITTED)
+    plan = build(enabled, target())
+    last = plan.steps[-1]
+    assert (last.number, last.name) == (7, "export")
+    (init, apply) = [action.command for action in last.actions if isinstance(action, Run)]
+    assert init.argv[1:3] == ("-chdir=export_infra", "init")
+    assert apply.argv[1:3] == ("-chdir=export_infra", "apply")
+    assert apply.environment == {"TF_WORKSPACE": "cv-analytics-export"}
+    assert plan.environment["TF_VAR_export_schedule_expression"] == "cron(0 5 ? * MON *)"
+    # On an emulator: copied with the emulator's switches, what moto cannot do left out.
+    rehearsal = build(enabled, target(emulator_endpoint="http://127.0.0.1:1", state_dir=Path("/s")))
+    actions = rehearsal.steps[-1].actions
+    assert isinstance(actions[0], CopyForEmulator) and actions[0].workspace == "export_infra"
+    emulated = actions[-1]
+    assert isinstance(emulated, Run)
+    assert "-var=deny_insecure_transport=false" in emulated.command.argv
+    assert "-var=force_destroy=true" in emulated.command.argv
+    assert [step.name for step in build(parse(filled(), COMMITTED), target()).steps][
+        -1
+    ] == "schedule"

@@ -80,11 +80,13 @@ def test_names_derive_from_the_prefix_unless_chosen() -> None:
         "acme-cv-worker",
         "acme-cv-processor",
         "acme-cv-reporter",
+        "acme-cv-export",
     ]
     assert [settings.workspace_tag(w) for w in WORKSPACES] == [
         "cv-analytics-worker",
         "cv-analytics-processor",
         "cv-analytics-reporter",
+        "cv-analytics-export",
     ]
     assert settings.stack_name("processor") == "acme-cv-processor"
     assert settings.stack_name("reporter") == "acme-cv-reporter"
@@ -153,3 +155,51 @@ def test_terraform_cloud_is_selected_by_organization_and_workspace(settings) -> 
     assert enterprise.terraform_cloud_environment("worker_infra")["TF_CLOUD_HOSTNAME"] == (
         "tfe.example.com"
     )
+
+
+# ---------------------------------------------------------------- the optional export path
+
+ENABLE_EXPORT = ("\nenabled = false", "\nenabled = true")
+
+
+def test_the_export_path_is_off_unless_enabled_and_then_a_fourth_workspace() -> None:
+    off = parse(filled(), COMMITTED)
+    assert off.workspaces == ("worker_infra", "processor_infra", "reporter_infra")
+    on = parse(filled().replace(*ENABLE_EXPORT), COMMITTED)
+    assert on.workspaces == (*off.workspaces, "export_infra")
+    assert on.workspace_name("export_infra") == "cv-analytics-export"
+    assert on.terraform_variables("export_infra") == {
+        "name_prefix": "cv-analytics",
+        "aws_region": "eu-west-2",
+        "export_schedule_expression": "cron(0 5 ? * MON *)",
+        "snapshot_retention_days": 15,
+    }
+    environment = on.terraform_environment()
+    assert environment["TF_VAR_snapshot_retention_days"] == "15"
+    assert environment["TF_VAR_report_sender"] == "reports@example.com"  # the reporter's still
+    named = parse(
+        filled()
+        .replace(*ENABLE_EXPORT)
+        .replace('bucket_name = ""', 'bucket_name = "cv-analytics-x"'),
+        COMMITTED,
+    )
+    assert named.terraform_variables("export_infra")["bucket_name"] == "cv-analytics-x"
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        (('bucket_name = ""', 'bucket_name = "someone-elses"'), 'must start with "cv-analytics-"'),
+        (('bucket_name = ""', 'bucket_name = "Not_A_Bucket"'), "export.bucket_name"),
+        (
+            ("snapshot_retention_days = 15", "snapshot_retention_days = 1"),
+            "export.snapshot_retention_days",
+        ),
+        (('schedule = "cron(0 5 ? * MON *)"', 'schedule = "weekly"'), "export.schedule"),
+        (("enabled = false", 'enabled = "yes"'), "export.enabled"),
+    ],
+)
+def test_each_bad_export_setting_is_named(change: tuple[str, str], named: str) -> None:
+    text = filled()
+    assert change[0] in text
+    assert named in problems(text.replace(*change, 1))
