@@ -55,7 +55,8 @@ PRICES: dict[str, Price] = {
     "dynamodb.storage": Price(0.25, "GB-month of table and index storage", _DYNAMODB, 25),
     "dynamodb.pitr": Price(0.20, "GB-month of continuous backup (point-in-time recovery)", _DYNAMODB),
     "logs.ingested": Price(0.50, "GB of CloudWatch Logs ingested (standard class)", _CLOUDWATCH, 5),
-    "logs.stored": Price(0.03, "GB-month of CloudWatch Logs archived", _CLOUDWATCH, 5),
+    # The free 5 GB covers ingestion and archive together: counted against ingestion only.
+    "logs.stored": Price(0.03, "GB-month of CloudWatch Logs archived", _CLOUDWATCH),
     "cloudwatch.metric": Price(0.30, "custom metric-month (EMF included, first 10,000)", _CLOUDWATCH, 10),
     "ses.email": Price(0.10 / 1000, "email sent (SES outbound)", _SES),
     "eventbridge.event": Price(1.00 / 1e6, "event matched by a rule (at most the custom-event price)", _EVENTBRIDGE),
