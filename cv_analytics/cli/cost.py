@@ -55,6 +55,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def batch_fill(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"a FIFO batch holds 1 to 10 messages, not {text}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     from cv_analytics.cost.model import DEFAULT_QUESTIONS
     from cv_analytics.cost.render import (
@@ -69,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
         free_tier=(False, True) if args.free_tier is None else (args.free_tier,),
         currencies=("usd", "gbp") if args.currency == "both" else (args.currency,),
         recipients=args.recipients,
+        messages_per_batch=args.messages_per_batch,
     )
     if args.json:
         print(render_json(report))
@@ -112,6 +123,14 @@ def register(subparsers: Any) -> None:
         type=positive_int,
         default=1,
         help="addresses the weekly email goes to (default: 1)",
+    )
+    parser.add_argument(
+        "--messages-per-batch",
+        type=batch_fill,
+        metavar="M",
+        help="messages per processor batch, 1-10 (default: as measured, full batches of a busy "
+        "queue; a trickle of traffic gives smaller ones). The time per batch stays as "
+        "measured: an upper bound for smaller batches",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")

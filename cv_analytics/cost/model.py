@@ -7,7 +7,8 @@ less the always-free allowance when asked. The quantities, per question unless n
 - **SQS requests** (FIFO): the edge client's sends (this system: one SendMessageBatch per question,
   measured; the seed's Worker: one SendMessage per event, two), plus one ReceiveMessage and one
   DeleteMessageBatch per processor batch, plus the processor's own requests.
-- **Lambda requests, duration**: one invocation per batch (measured: batches of up to 10 messages)
+- **Lambda requests, duration**: one invocation per batch (measured: batches of up to 10 messages
+  from a busy queue; ``Usage.messages_per_batch`` sets another fill)
   at the processor's memory, billed per started millisecond of the measured time in the handler;
   and the weekly reporter at its memory for the measured CPU time per record, over two weeks
   of records (the week and the week before).
@@ -18,7 +19,8 @@ less the always-free allowance when asked. The quantities, per question unless n
   plus DynamoDB's 100 bytes per item), and the interim items for at most their TTL (24 hours);
   **backups**: point-in-time recovery of the analytics table (processor_infra enables it).
 - **CloudWatch Logs**: the processor's measured bytes per question at INFO (the seed logged each
-  event: its bytes are the processor's at DEBUG, where this system logs each event), the EMF
+  event: its bytes are the lines this system logs per event at DEBUG, without the INFO batch
+  summary), the EMF
   documents, Lambda's START/END/REPORT lines per invocation; archived for the log groups'
   retention (an upper bound: CloudWatch bills the compressed size).
 - **CloudWatch metrics**: each distinct metric the processor emitted in the measured run.
@@ -81,11 +83,30 @@ ITEM_OVERHEAD_BYTES = 100
 Quantities = dict[str, float]
 
 
+#: Events per answered question (its query and its response).
+EVENTS_PER_QUESTION = 2
+#: The most messages Lambda's event source mapping hands one invocation from a FIFO queue.
+MAX_BATCH = 10
+
+
 @dataclass(frozen=True)
 class Usage:
     questions_per_month: float
     #: Addresses the weekly email goes to (SES bills each).
     recipients: int = 1
+    #: Messages per processor batch (1-10); ``None``: as measured (the bench's busy queue fills
+    #: them). A trickle of traffic gives smaller batches: more invocations, receives and deletes,
+    #: for both designs alike.
+    messages_per_batch: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.messages_per_batch is not None and not 1 <= self.messages_per_batch <= MAX_BATCH:
+            raise ValueError(f"messages per batch: 1 to {MAX_BATCH}, not {self.messages_per_batch}")
+
+    def invocations_per_question(self, measured: float) -> float:
+        if self.messages_per_batch is None:
+            return measured
+        return EVENTS_PER_QUESTION / self.messages_per_batch
 
     @property
     def records_in_table(self) -> float:
@@ -103,7 +124,7 @@ def quantities(
     inputs = inputs or measured_inputs()
     processor, seed = inputs.processor, inputs.seed_design
     q = usage.questions_per_month
-    batches = q * processor.invocations_per_question
+    batches = q * usage.invocations_per_question(processor.invocations_per_question)
     gb_seconds_per_batch = (
         PROCESSOR_MEMORY_MB / 1024 * math.ceil(processor.handler_ms_per_invocation) / 1000
     )
@@ -132,7 +153,8 @@ def quantities(
         item_bytes = seed.analytics_item_bytes_per_question
         index_bytes = seed.index_entry_bytes_per_question
         interim_bytes = seed.interim_bytes_written_per_question
-        log_bytes = processor.debug_log_bytes_per_question
+        # Its per-event lines: the processor's at DEBUG less its INFO summary (this system's).
+        log_bytes = processor.debug_log_bytes_per_question - processor.log_bytes_per_question
         # Its week index projects ALL: each entry read is the whole record.
         entry_read_bytes = item_bytes - ITEM_OVERHEAD_BYTES
 
@@ -216,9 +238,10 @@ def compare(
     *,
     free_tier: bool,
     recipients: int = 1,
+    messages_per_batch: float | None = None,
     inputs: MeasuredInputs | None = None,
 ) -> Comparison:
-    usage = Usage(questions_per_month, recipients)
+    usage = Usage(questions_per_month, recipients, messages_per_batch)
     return Comparison(
         estimate("ours", usage, free_tier=free_tier, inputs=inputs),
         estimate("seed", usage, free_tier=free_tier, inputs=inputs),

@@ -34,11 +34,16 @@ class CostReport:
     free_tier: tuple[bool, ...] = (False, True)
     currencies: tuple[Currency, ...] = CURRENCIES
     recipients: int = 1
+    messages_per_batch: float | None = None
     inputs: MeasuredInputs | None = None
 
     def comparison(self, questions: float, free_tier: bool) -> Comparison:
         return compare(
-            questions, free_tier=free_tier, recipients=self.recipients, inputs=self.inputs
+            questions,
+            free_tier=free_tier,
+            recipients=self.recipients,
+            messages_per_batch=self.messages_per_batch,
+            inputs=self.inputs,
         )
 
     @property
@@ -73,7 +78,7 @@ def _free_label(free_tier: bool) -> str:
 def preamble(report: CostReport) -> list[str]:
     m = report.measured
     p, seed = m.processor, m.seed_design
-    return [
+    lines = [
         f"Monthly cost of the pipeline at AWS list prices ({PRICES_REGION}, as of {PRICES_AS_OF};",
         f"each price's source in cv_analytics/cost/prices.py), £ at {GBP_PER_USD} per $.",
         f"Measured by `{m.generated_by}` ({m.questions} questions, seed {m.seed}), per question:",
@@ -82,8 +87,15 @@ def preamble(report: CostReport) -> list[str]:
         f"units with the index (seed design: {seed.write_units_per_question:g}),",
         f"{p.invocations_per_question:g} Lambda batches of {p.handler_ms_per_invocation:g} ms at "
         f"{PROCESSOR_MEMORY_MB} MB, {p.log_bytes_per_question:g} log bytes (seed design: "
-        f"{p.debug_log_bytes_per_question:g}), {len(p.metrics)} custom metrics.",
+        f"{p.debug_log_bytes_per_question - p.log_bytes_per_question:g}), "
+        f"{len(p.metrics)} custom metrics.",
     ]
+    if report.messages_per_batch is not None:
+        lines.append(
+            f"Priced at {report.messages_per_batch:g} messages per processor batch (measured: "
+            f"{2 / p.invocations_per_question:g})."
+        )
+    return lines
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:

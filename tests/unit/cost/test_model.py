@@ -111,7 +111,8 @@ def test_logs_are_the_measured_bytes_and_the_seed_logs_each_event():
     ours, seed = list_prices("ours"), list_prices("seed")
     platform = 0.2 * M * 250
     ours_gb = (M * 200 + platform) / 1024**3
-    seed_gb = (M * 700 + platform) / 1024**3
+    # the seed's per-event lines: this system's at DEBUG (600) less its INFO summary (100)
+    seed_gb = (M * (500 + 100) + platform) / 1024**3
     assert ours.quantities["CloudWatch Logs"]["logs.ingested"] == pytest.approx(ours_gb)
     assert seed.quantities["CloudWatch Logs"]["logs.ingested"] == pytest.approx(seed_gb)
     assert ours.usd["CloudWatch metrics"] == pytest.approx(2 * 0.30)
@@ -191,3 +192,20 @@ def test_retention_windows_are_the_processors_defaults():
     fields = StoreSettings.model_fields
     assert fields["record_ttl_days"].default == cost_inputs.RECORD_TTL_DAYS
     assert fields["correlation_window_hours"].default == cost_inputs.CORRELATION_WINDOW_HOURS
+
+
+def test_smaller_batches_cost_more_invocations_receives_and_deletes_for_both_designs():
+    full = compare(M, free_tier=False, inputs=INPUTS)
+    single = compare(M, free_tier=False, messages_per_batch=1, inputs=INPUTS)
+    for design in ("ours", "seed"):
+        before, after = getattr(full, design), getattr(single, design)
+        assert after.quantities["Lambda requests"]["lambda.request"] == pytest.approx(
+            2 * M + 52 / 12
+        )
+        sends = 1.0 if design == "ours" else 2.0
+        assert after.quantities["SQS requests"]["sqs.fifo_request"] == pytest.approx(
+            sends * M + 2 * 2 * M
+        )
+        assert after.usd["DynamoDB writes"] == before.usd["DynamoDB writes"]
+    with pytest.raises(ValueError, match="messages per batch"):
+        Usage(M, messages_per_batch=11)
