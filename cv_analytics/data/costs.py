@@ -1,5 +1,6 @@
-"""What the data-out paths cost, as data: the inputs a cost model needs (for ``cv-analytics cost``,
-issue 14) and the monthly figure they give.
+"""What the data-out paths cost, as data: the inputs their cost model needs and the monthly
+figure they give (README's data-out table; ``cv-analytics cost`` prices the pipeline itself, from
+the same price table).
 
 Two kinds of numbers, kept apart:
 
