@@ -149,8 +149,8 @@ class Figures:
     index_wcu: int = 0
     log_bytes: int = 0
     invocations: int = 0
-    #: Time in the handler, summed over the invocations (``perf_counter``; moto in-process).
-    handler_seconds: float = 0.0
+    #: Time in the handler, per invocation (``perf_counter``; moto in-process).
+    handler_seconds: list[float] = field(default_factory=list)
     #: CloudWatch EMF documents the invocations flushed (when the stack measures metrics).
     emf_bytes: int = 0
     metric_names: set[str] = field(default_factory=set)
@@ -369,7 +369,7 @@ class _Stack:
             try:
                 return processor.handle(event, context)
             finally:
-                figures.handler_seconds += time.perf_counter() - started
+                figures.handler_seconds.append(time.perf_counter() - started)
                 if metrics is not None and metrics.metric_set:
                     document = metrics.serialize_metric_set()
                     figures.emf_bytes += len(json.dumps(document, separators=(",", ":"))) + 1
