@@ -12,6 +12,7 @@ from cv_analytics.cost.inputs import PROCESSOR_MEMORY_MB, MeasuredInputs, measur
 from cv_analytics.cost.model import (
     DEFAULT_QUESTIONS,
     DESIGN_NAMES,
+    EVENTS_PER_QUESTION,
     SERVICES,
     TARGET_QUESTIONS,
     TARGET_RATIO,
@@ -85,7 +86,9 @@ def preamble(report: CostReport) -> list[str]:
         f"{m.edge_client.send_requests_per_question:g} SQS send (seed design: "
         f"{seed.send_requests_per_question:g}), {p.write_units_per_question:g} DynamoDB write "
         f"units with the index (seed design: {seed.write_units_per_question:g}),",
-        f"{p.invocations_per_question:g} Lambda batches of {p.handler_ms_per_invocation:g} ms at "
+        f"{p.invocations_per_question:g} processor invocations "
+        f"({EVENTS_PER_QUESTION / p.invocations_per_question:g} messages each) of "
+        f"{p.handler_ms_per_invocation:g} ms at "
         f"{PROCESSOR_MEMORY_MB} MB, {p.log_bytes_per_question:g} log bytes (seed design: "
         f"{p.debug_log_bytes_per_question - p.log_bytes_per_question:g}), "
         f"{len(p.metrics)} custom metrics.",
@@ -93,7 +96,7 @@ def preamble(report: CostReport) -> list[str]:
     if report.messages_per_batch is not None:
         lines.append(
             f"Priced at {report.messages_per_batch:g} messages per processor batch (measured: "
-            f"{2 / p.invocations_per_question:g})."
+            f"{EVENTS_PER_QUESTION / p.invocations_per_question:g})."
         )
     return lines
 
