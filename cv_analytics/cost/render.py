@@ -88,8 +88,8 @@ def preamble(report: CostReport) -> list[str]:
         f"units with the index (seed design: {seed.write_units_per_question:g}),",
         f"{p.invocations_per_question:g} processor invocations "
         f"({EVENTS_PER_QUESTION / p.invocations_per_question:g} messages each) of "
-        f"{p.handler_ms_per_invocation:g} ms at "
-        f"{PROCESSOR_MEMORY_MB} MB, {p.log_bytes_per_question:g} log bytes (seed design: "
+        f"{p.handler_ms_per_invocation:g} ms at {PROCESSOR_MEMORY_MB} MB,",
+        f"{p.log_bytes_per_question:g} log bytes (seed design: "
         f"{p.debug_log_bytes_per_question - p.log_bytes_per_question:g}), "
         f"{len(p.metrics)} custom metrics.",
     ]
