@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 TOOLS := .tools
 
-.PHONY: help test check lint typecheck pytest demo tools clean schema athena-schema browser
+.PHONY: help test check lint typecheck pytest demo tools clean schema athena-schema browser cost-inputs
 
 help:
 	@echo "make test   - set up .venv and the tool environments, then lint, type-check and run every test"
 	@echo "make demo   - run the whole pipeline locally on an embedded AWS emulator (no account needed)"
 	@echo "make schema - regenerate contract/event-contract-v1.schema.json"
 	@echo "make athena-schema - regenerate export_infra/athena.generated.json (columns, view, named queries)"
+	@echo "make cost-inputs - re-measure cv_analytics/cost/measured.json (bench.cost_inputs) and rewrite README's cost table"
 
 $(BIN)/.installed: pyproject.toml contract/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,12 @@ schema: $(BIN)/.installed
 
 athena-schema: $(BIN)/.installed
 	$(BIN)/python -m cv_analytics.data.athena_schema
+
+# The cost model's measured inputs (fixed questions and seed: the counts are deterministic), then
+# the README's cost table from `cv-analytics cost --markdown`.
+cost-inputs: $(BIN)/.installed
+	$(BIN)/python -m bench.cost_inputs
+	$(BIN)/python scripts/cost_readme.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .aws-sam .mypy_cache .ruff_cache .pytest_cache build out

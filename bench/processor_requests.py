@@ -45,6 +45,7 @@ import logging
 import math
 import os
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -148,6 +149,11 @@ class Figures:
     index_wcu: int = 0
     log_bytes: int = 0
     invocations: int = 0
+    #: Time in the handler, per invocation (``perf_counter``; moto in-process).
+    handler_seconds: list[float] = field(default_factory=list)
+    #: CloudWatch EMF documents the invocations flushed (when the stack measures metrics).
+    emf_bytes: int = 0
+    metric_names: set[str] = field(default_factory=set)
 
     def per(self, value: float) -> float:
         return value / self.events
@@ -272,6 +278,9 @@ class Meter:
     def __init__(self, peek: Any, resources: Resources) -> None:
         self.peek = peek
         self.analytics_table = resources.names.analytics_table
+        self.interim_table = resources.names.interim_table
+        #: Bytes of the items written to the interim table (what it stores, for at most its TTL).
+        self.interim_bytes_written = 0
         self.figures = Figures("", 0)
         self._pending: dict[str, Any] = {}
 
@@ -309,8 +318,11 @@ class Meter:
         succeeded = http_response.status_code < 300
         after = self._item_now() if succeeded else before
         self.figures.wcu += write_units(max(item_size(before), item_size(after)))
-        if succeeded and self._pending["params"]["TableName"] == self.analytics_table:
+        table = self._pending["params"]["TableName"]
+        if succeeded and table == self.analytics_table:
             self.figures.index_wcu += index_write_units(before, after)
+        if succeeded and table == self.interim_table and after:
+            self.interim_bytes_written += item_size(after) + 100  # DynamoDB's per-item overhead
 
 
 class _NullMetrics:
@@ -321,7 +333,9 @@ class _NullMetrics:
 class _Stack:
     """One stack on moto in-process, with a metered processor whose logs are captured."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, level: str = "INFO", metrics: Any | None = None) -> None:
+        """``metrics``: a powertools ``Metrics`` whose EMF document is measured and cleared after
+        each invocation, as its ``log_metrics`` decorator flushes it (else metrics are dropped)."""
         self.resources = create_all(ResourceNames(f"bench-{uuid.uuid4().hex[:6]}"))
         self.sqs = boto3.client("sqs")  # the trigger's and the sender's: not metered
         self.dynamodb = boto3.client("dynamodb")
@@ -331,7 +345,7 @@ class _Stack:
         self.logs = io.StringIO()
         logger = Logger(
             service=f"processor-bench-{uuid.uuid4().hex[:6]}",
-            level="INFO",
+            level=level,
             logger_handler=logging.StreamHandler(self.logs),
         )
         processor = build_event_processor(
@@ -343,14 +357,24 @@ class _Stack:
                 }
             ),
             logger=logger,
-            metrics=_NullMetrics(),
+            metrics=_NullMetrics() if metrics is None else metrics,
             dynamodb=processor_dynamodb,
             sqs=processor_sqs,
         )
 
         def handler(event: dict[str, Any], context: Any) -> Any:
-            self.meter.figures.invocations += 1
-            return processor.handle(event, context)
+            figures = self.meter.figures
+            figures.invocations += 1
+            started = time.perf_counter()
+            try:
+                return processor.handle(event, context)
+            finally:
+                figures.handler_seconds.append(time.perf_counter() - started)
+                if metrics is not None and metrics.metric_set:
+                    document = metrics.serialize_metric_set()
+                    figures.emf_bytes += len(json.dumps(document, separators=(",", ":"))) + 1
+                    figures.metric_names.update(metrics.metric_set)
+                    metrics.clear_metrics()
 
         self.trigger = SqsTrigger(self.sqs, self.resources.queue_url, handler)
 

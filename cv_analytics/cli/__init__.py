@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from cv_analytics.cli import dashboard, demo, dlq, events, export, query, report, stack
+from cv_analytics.cli import cost, dashboard, demo, dlq, events, export, query, report, stack
 from cv_analytics.cli.aws import ENVIRONMENT_HELP
 from cv_analytics.cli.common import (
     EXIT_FAILED,
@@ -40,6 +40,7 @@ COMMAND_GROUPS: tuple[Callable[[Any], None], ...] = (
     export.register,
     query.register,
     dashboard.register,
+    cost.register,
 )
 
 
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cv-analytics",
         description="Operate cv-analytics: run the demo, a local stack, report previews, "
-        "the dead-letter queue and test events; export, query and chart the records.",
+        "the dead-letter queue and test events; export, query and chart the records; the monthly cost.",
         epilog=ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,10 +1,11 @@
-"""What the data-out paths cost, as data: the inputs a cost model needs (for ``cv-analytics cost``,
-issue 14) and the monthly figure they give.
+"""What the data-out paths cost, as data: the inputs their cost model needs and the monthly
+figure they give (README's data-out table; ``cv-analytics cost`` prices the pipeline itself, from
+the same price table).
 
 Two kinds of numbers, kept apart:
 
-- :data:`PRICES`: list prices, dated, each with its source. US East (N. Virginia), USD, as AWS
-  publishes them; other regions differ by a few percent (London is about 5-10% dearer).
+- :data:`PRICES`: list prices, dated, each with its source: the project's one price table,
+  :mod:`cv_analytics.cost.prices` (re-exported here).
 - :func:`measured_inputs`: bytes and read units per record, measured by ``bench/data_export.py``
   and committed in ``cost_inputs.json`` next to this module (``python -m bench.data_export
   --json cv_analytics/data/cost_inputs.json`` regenerates it).
@@ -21,38 +22,11 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-PRICES_AS_OF = "2026-12"
-PRICES_REGION = "us-east-1"
-
-
-@dataclass(frozen=True)
-class Price:
-    usd: float
-    unit: str
-    source: str
-    #: What the free tier covers each month, in ``unit`` (0: nothing).
-    free_per_month: float = 0.0
-
-
-_DYNAMODB = "https://aws.amazon.com/dynamodb/pricing/on-demand/"
-_S3 = "https://aws.amazon.com/s3/pricing/"
-_ATHENA = "https://aws.amazon.com/athena/pricing/"
-_GLUE = "https://aws.amazon.com/glue/pricing/"
-_SCHEDULER = "https://aws.amazon.com/eventbridge/pricing/"
-
-PRICES: dict[str, Price] = {
-    "dynamodb.export_full": Price(0.10, "GB of table exported (full export to S3)", _DYNAMODB),
-    "dynamodb.read_request": Price(0.125 / 1e6, "read request unit (on demand)", _DYNAMODB),
-    "s3.storage": Price(0.023, "GB-month (S3 Standard, first 50 TB)", _S3),
-    "s3.put": Price(0.005 / 1000, "PUT, COPY, POST or LIST request", _S3),
-    "s3.get": Price(0.0004 / 1000, "GET or SELECT request", _S3),
-    "athena.scanned": Price(
-        5.00, "TB scanned (rounded up to 1 MB, at least 10 MB a query)", _ATHENA
-    ),
-    "glue.objects": Price(1.00 / 100_000, "Data Catalog object-month", _GLUE, 1_000_000),
-    "glue.requests": Price(1.00 / 1e6, "Data Catalog request", _GLUE, 1_000_000),
-    "scheduler.invocations": Price(1.00 / 1e6, "Scheduler invocation", _SCHEDULER, 14_000_000),
-}
+from cv_analytics.cost.prices import PRICES as PRICES
+from cv_analytics.cost.prices import PRICES_AS_OF as PRICES_AS_OF
+from cv_analytics.cost.prices import PRICES_REGION as PRICES_REGION
+from cv_analytics.cost.prices import Price as Price
+from cv_analytics.cost.prices import charge
 
 #: Athena bills each query for at least this many bytes.
 ATHENA_MINIMUM_BYTES = 10 * 1024**2
@@ -114,9 +88,7 @@ class Usage:
 
 
 def _charge(name: str, quantity: float, free_tier: bool) -> float:
-    price = PRICES[name]
-    billable = max(0.0, quantity - price.free_per_month) if free_tier else quantity
-    return billable * price.usd
+    return charge(name, quantity, free_tier=free_tier)
 
 
 def athena_path_monthly(

@@ -1,8 +1,8 @@
 """The operator command line installed with the base dependencies only, as in production.
 
 `pip install cv-analytics` (no extras) into a fresh virtual environment, then every command's
-`--help` and the three operator commands (`events send`, `dlq list`, `report preview`) against the
-moto server on 127.0.0.1. Fails on a ModuleNotFoundError: the operator commands must not import
+`--help`, the three operator commands (`events send`, `dlq list`, `report preview`) against the
+moto server on 127.0.0.1, and `cost` (no AWS). Fails on a ModuleNotFoundError: the operator commands must not import
 moto or powertools, which only the dev and lambda extras install. The development commands (`demo`,
 `stack up`) must say how to install the dev extra instead of crashing.
 
@@ -176,6 +176,14 @@ def walk(parser, prefix=()):
 
 print(json.dumps(list(walk(build_parser()))))
 """
+
+
+def test_cost_runs_from_the_installed_package_data(installed):
+    """`cv-analytics cost` reads its measured inputs from the package (no checkout, no AWS)."""
+    result = installed.run("cost", "--questions", "1M", "--json")
+    assert result.returncode == 0, result.stderr
+    [estimate, _] = json.loads(result.stdout)["estimates"]
+    assert estimate["questions_per_month"] == 1_000_000 and 0 < estimate["ratio_to_seed"] < 1
 
 
 def test_events_send_reaches_the_queue(installed, local_aws, resources):

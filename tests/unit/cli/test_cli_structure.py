@@ -53,7 +53,7 @@ def test_each_group_adds_its_own_top_level_command():
     parser = build_parser()
     [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
     assert list(commands.choices) == [
-        "demo", "stack", "report", "dlq", "events", "deploy", "export", "query", "dashboard",
+        "demo", "stack", "report", "dlq", "events", "deploy", "export", "query", "dashboard", "cost",
     ]  # fmt: skip
     assert len(COMMAND_GROUPS) == len(commands.choices)
 

@@ -1,0 +1,63 @@
+"""The committed measured inputs (cv_analytics/cost/measured.json) are what the bench measures
+today: the bench is re-run with the committed question count and seed. Its counts (requests, write
+and read units, invocations, metric names per question) must match exactly; its byte figures
+within 1% (a record holds the time it was written, whose digits DynamoDB sizes: a few bytes move
+from run to run); the timed part (milliseconds per batch, the reporter's CPU time per record) is
+checked for shape only, never against the clock.
+
+When this fails, the processor, the contract or the bench changed what a question costs:
+run `make cost-inputs` and commit measured.json and the README's table."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from bench import cost_inputs
+from cv_analytics.cost.inputs import MEASURED_FILE, measured_inputs
+
+TIMED = {"handler_ms_per_invocation"}
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict:
+    text = (resources.files("cv_analytics.cost") / MEASURED_FILE).read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@pytest.fixture(scope="module")
+def measured_now(committed) -> dict:
+    count, seed = committed["questions"], committed["seed"]
+    return cost_inputs.measure(count, seed, reporter_records=500)
+
+
+def test_the_file_is_the_benchs_output_and_loads(committed):
+    assert committed["generated_by"] == "python -m bench.cost_inputs"
+    assert measured_inputs().questions == committed["questions"]
+
+
+@pytest.mark.parametrize("part", ["processor", "edge_client", "seed_design"])
+def test_the_counts_and_bytes_are_current(committed, measured_now, part):
+    now, then = measured_now[part], committed[part]
+    assert set(now) == set(then), f"{part} is stale: run `make cost-inputs`"
+    counts = {k for k in now if k not in TIMED and "bytes" not in k}
+    assert {k: now[k] for k in counts} == {k: then[k] for k in counts}, (
+        f"{part} is stale: run `make cost-inputs`"
+    )
+    for key in {k for k in now if "bytes" in k}:
+        assert now[key] == pytest.approx(then[key], rel=0.01, abs=0.5), (
+            f"{part}.{key} is stale: run `make cost-inputs`"
+        )
+
+
+def test_the_timed_figures_have_their_shape(committed, measured_now):
+    assert committed["processor"]["handler_ms_per_invocation"] > 0
+    assert set(committed["reporter"]) == set(measured_now["reporter"])
+    assert committed["reporter"]["cpu_seconds_per_record"] > 0
+    assert (
+        committed["lambda_platform_log_bytes_per_invocation"]
+        == measured_now["lambda_platform_log_bytes_per_invocation"]
+    )
+    assert set(committed) == set(measured_now)
