@@ -163,8 +163,8 @@ data "aws_iam_policy_document" "deploy" {
 
   # --- export_infra (optional workspace): bucket, catalogue, workgroup, schedule ---
   statement {
-    # Bucket-level actions only: the deploy role configures the bucket, it never reads the
-    # exports (an IAM "*" also matches object ARNs, so the actions are listed, not "s3:*").
+    # Bucket-level actions only: the deploy role configures the bucket and is given no object
+    # action (an IAM "*" also matches object ARNs, so the actions are listed, not "s3:*").
     sid = "ExportBucket"
     actions = [
       "s3:CreateBucket",
@@ -189,6 +189,8 @@ data "aws_iam_policy_document" "deploy" {
       "${local.arn.glue}:catalog",
       "${local.arn.glue}:database/${local.glue_prefix}_*",
       "${local.arn.glue}:table/${local.glue_prefix}_*/*",
+      # Deleting a database deletes its functions: DeleteDatabase is authorised on them too.
+      "${local.arn.glue}:userDefinedFunction/${local.glue_prefix}_*/*",
     ]
   }
   statement {

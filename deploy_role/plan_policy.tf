@@ -60,6 +60,8 @@ data "aws_iam_policy_document" "plan" {
       "athena:ListNamedQueries",
       "athena:ListTagsForResource",
       "glue:GetDatabase",
+      # The provider's refresh of a catalogue table reads its partition indexes too.
+      "glue:GetPartitionIndexes",
       "glue:GetTable",
       "glue:GetTags",
       "s3:GetAccelerateConfiguration",

@@ -216,7 +216,7 @@ WORKLOAD_ROLE = f"{IAM}:role/{PREFIX}-reporter-role"
             False,
         ),
         ("iam:CreateRole", f"{IAM}:role/admin", {"iam:PermissionsBoundary": BOUNDARY}, False),
-        # Roles go to the functions and to CodeDeploy only.
+        # Roles go to the functions, CodeDeploy and the export schedule only.
         ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "lambda.amazonaws.com"}, True),
         ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "ec2.amazonaws.com"}, False),
         ("iam:PassRole", WORKLOAD_ROLE, {"iam:PassedToService": "scheduler.amazonaws.com"}, True),
@@ -234,6 +234,12 @@ WORKLOAD_ROLE = f"{IAM}:role/{PREFIX}-reporter-role"
         (
             "athena:CreateNamedQuery",
             f"arn:aws:athena:eu-west-2:{ACCOUNT}:workgroup/{PREFIX}-analytics",
+            {},
+            True,
+        ),
+        (
+            "glue:DeleteDatabase",
+            f"arn:aws:glue:eu-west-2:{ACCOUNT}:userDefinedFunction/{PREFIX.replace('-', '_')}_analytics/*",
             {},
             True,
         ),
@@ -299,4 +305,51 @@ def test_the_boundary_caps_workloads_to_data_logs_email_and_alias_shifts(applied
     )
     assert os.environ.get("AWS_ENDPOINT_URL") is None, (
         "the test talks to moto through the fixture only"
+    )
+
+
+GLUE = f"arn:aws:glue:eu-west-2:{ACCOUNT}"
+GLUE_DATABASE = f"{PREFIX.replace('-', '_')}_analytics"
+EXPORT_BUCKET = f"arn:aws:s3:::{PREFIX}-data-{ACCOUNT}"
+
+
+@pytest.mark.parametrize(
+    ("action", "resource"),
+    [
+        # What provider 5.100 reads to refresh export_infra (a missing one fails every plan of
+        # the workspace once it has state, and with it the whole Deploy workflow).
+        ("glue:GetDatabase", f"{GLUE}:database/{GLUE_DATABASE}"),
+        ("glue:GetTable", f"{GLUE}:table/{GLUE_DATABASE}/records"),
+        ("glue:GetPartitionIndexes", f"{GLUE}:table/{GLUE_DATABASE}/analytics_export"),
+        ("glue:GetTags", f"{GLUE}:database/{GLUE_DATABASE}"),
+        ("athena:GetWorkGroup", f"arn:aws:athena:eu-west-2:{ACCOUNT}:workgroup/{PREFIX}-analytics"),
+        (
+            "athena:GetNamedQuery",
+            f"arn:aws:athena:eu-west-2:{ACCOUNT}:workgroup/{PREFIX}-analytics",
+        ),
+        ("s3:GetBucketPolicy", EXPORT_BUCKET),
+        ("s3:GetLifecycleConfiguration", EXPORT_BUCKET),
+        ("s3:GetEncryptionConfiguration", EXPORT_BUCKET),
+        ("s3:ListBucket", EXPORT_BUCKET),
+        (
+            "scheduler:GetSchedule",
+            f"arn:aws:scheduler:eu-west-2:{ACCOUNT}:schedule/default/{PREFIX}-analytics-export",
+        ),
+        ("iam:GetRole", f"{IAM}:role/{PREFIX}-analytics-export-role"),
+        ("iam:GetPolicyVersion", f"{IAM}:policy/{PREFIX}-analytics-analyst"),
+    ],
+)
+def test_the_plan_role_can_refresh_the_export_workspace(
+    applied: Applied, action: str, resource: str
+) -> None:
+    assert allowed(applied.role_policy(f"github-{PREFIX}-plan"), action, resource)
+
+
+def test_the_plan_role_reads_no_exported_data(applied: Applied) -> None:
+    plan = applied.role_policy(f"github-{PREFIX}-plan")
+    assert not allowed(plan, "s3:GetObject", f"{EXPORT_BUCKET}/snapshots/x/data/1.json.gz")
+    assert not allowed(
+        plan,
+        "athena:GetQueryResults",
+        f"arn:aws:athena:eu-west-2:{ACCOUNT}:workgroup/{PREFIX}-analytics",
     )
