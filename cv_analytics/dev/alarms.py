@@ -57,6 +57,8 @@ class QualityAlarm:
     datapoints_to_alarm: int
     comparison: str = "GreaterThanThreshold"
     treat_missing_data: str = "notBreaching"
+    #: CloudWatch namespace of the metrics (the processor's ``POWERTOOLS_METRICS_NAMESPACE``).
+    namespace: str = ""
 
     def breaches(self, value: float | None) -> bool:
         if value is None:
@@ -179,6 +181,7 @@ def quality_alarms_from(
         raise AlarmDefinitionError("expected one dynamic metric_query block")
     metric = _one(_one(_one(dynamic[0]["content"])["metric"]))
     period = int(scope.resolve(metric["period"]))
+    namespace = str(scope.resolve(metric["namespace"]))
     alarms = []
     for alarm_name, spec in _one(locals_[ALARMS_LOCAL]).items():
         metrics = {
@@ -196,6 +199,7 @@ def quality_alarms_from(
                 datapoints_to_alarm=int(scope.resolve(body["datapoints_to_alarm"])),
                 comparison=str(scope.resolve(body["comparison_operator"])),
                 treat_missing_data=str(scope.resolve(body["treat_missing_data"])),
+                namespace=namespace,
             )
         )
     for alarm in alarms:

@@ -1,0 +1,182 @@
+"""What the demo checks the weekly report shows: the feedback, the prompt variants' difference
+and the failure spike, against what the simulator generated (:mod:`cv_analytics.dev.traffic`).
+
+The checks read the reporter's own model of the week (:class:`reporter.figures.WeekFigures`, the
+comparison of :mod:`reporter.comparison` and the view both parts are rendered from), and the
+rendered text part, so a section that stops being computed or stops being shown is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from analytics_contract.records import AnalyticsRecord
+from analytics_contract.weeks import week_bounds, week_days
+from cv_analytics.dev.traffic import Manifest, Spike, load_catalogue
+from reporter.comparison import ArmComparison, compare_arms
+from reporter.figures import WeekFigures
+from reporter.render import render_report
+from reporter.service import build_report
+from reporter.view import ReportView
+
+NO_MATCH = "no_match_rate"
+#: The comparison table's row of the no-match rate.
+NO_MATCH_LABEL = "No match"
+
+
+@dataclass
+class ReportCheck:
+    """One line per check, and what is wrong (empty: the report shows it all)."""
+
+    lines: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
+def _feedback(manifest: Manifest, figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
+    check = ReportCheck()
+    rated = [
+        q
+        for q in manifest.questions
+        if q.week == manifest.week
+        and q.feedback is not None
+        and q.expected_status in ("answered", "failed")
+    ]
+    positive = sum(q.feedback == "positive" for q in rated)
+    shown = figures.feedback
+    check.lines.append(
+        f"feedback   {shown.rated} answers rated, {shown.positive} positive "
+        f"({view.feedback.share if view.feedback else 'not shown'}; generated: {len(rated)} "
+        f"rated, {positive} positive, {sum(q.feedback_first for q in rated)} sent before "
+        "their response)"
+    )
+    if (shown.rated, shown.positive) != (len(rated), positive):
+        check.problems.append(
+            f"feedback: the report counts {shown.rated} rated / {shown.positive} positive, "
+            f"{len(rated)} / {positive} were generated"
+        )
+    if not (view.has_feedback and view.feedback and view.feedback.share):
+        check.problems.append("feedback: the report has no share of positive answers")
+    elif f"{view.feedback.share} positive" not in text:
+        check.problems.append("feedback: the text part does not show the share of positive answers")
+    return check
+
+
+def _worse_variant() -> str | None:
+    """The catalogue's variant that matches worst (the difference the report must find)."""
+    variants = load_catalogue().variants
+    if len(variants) < 2:
+        return None
+    return max(variants, key=lambda v: v.no_match_share).name
+
+
+def _significant_pair(
+    comparisons: list[ArmComparison], worse: str
+) -> tuple[ArmComparison, ArmComparison] | None:
+    """An arm compared with the baseline across variants, where the worse variant's no-match
+    rate is significantly higher."""
+    base = comparisons[0]
+    for arm in comparisons[1:]:
+        metric = arm.metrics[NO_MATCH]
+        if arm.arm.variant == base.arm.variant or metric.verdict != "significant":
+            continue
+        higher = (metric.difference or 0) > 0
+        if higher == (arm.arm.variant == worse):
+            return base, arm
+    return None
+
+
+def _variants(figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
+    check = ReportCheck()
+    worse = _worse_variant()
+    if worse is None:
+        check.lines.append("variants   none in the catalogue: not checked")
+        return check
+    comparisons = compare_arms(figures.arms)
+    pair = _significant_pair(comparisons, worse) if comparisons else None
+    if pair is None:
+        check.problems.append(
+            f"variants: the report does not mark {worse}'s higher no-match rate as significant"
+        )
+        check.lines.append(
+            f"variants   {len(comparisons)} arms compared, no significant difference"
+        )
+        return check
+    base, arm = pair
+    metric, base_metric = arm.metrics[NO_MATCH], base.metrics[NO_MATCH]
+    feedback = arm.metrics["positive_share"]
+    check.lines.append(
+        f"variants   no match {arm.arm.label} {100 * (metric.value or 0):.0f}% vs "
+        f"{100 * (base_metric.value or 0):.0f}% for {base.arm.label} (baseline): "
+        f"{metric.verdict} (p = {metric.p_value:.1g}, {metric.sample} vs {base_metric.sample} "
+        f"answers); positive feedback {feedback.verdict}"
+    )
+    rows = view.comparison.rows if view.comparison else []
+    no_match_row = next((r for r in rows if r.label == NO_MATCH_LABEL), None)
+    if no_match_row is None or not any(c.verdict == "significant" for c in no_match_row.cells):
+        check.problems.append("variants: the comparison table does not mark the no-match rate")
+    if "MODELS AND PROMPT VARIANTS" not in text or worse not in text:
+        check.problems.append("variants: the text part does not compare the prompt variants")
+    return check
+
+
+def _spike(
+    manifest: Manifest, figures: WeekFigures, view: ReportView, text: str, spike: Spike
+) -> ReportCheck:
+    check = ReportCheck()
+    start_ms, _ = week_bounds(manifest.week)
+    day: date = week_days(manifest.week)[spike.day]
+    failed_that_day = sum(
+        q.expected_status == "failed" and q.day == day.isoformat() for q in manifest.questions
+    )
+    in_spike = sum(q.in_spike and q.expected_status == "failed" for q in manifest.questions)
+    shown = figures.failed_per_day[spike.day]
+    others = [n for i, n in enumerate(figures.failed_per_day) if i != spike.day]
+    bar = view.days[spike.day] if len(view.days) == 7 else None
+    spike_start, spike_end = spike.bounds(start_ms)
+    check.lines.append(
+        f"spike      {bar.label if bar else day.isoformat()}: {shown} failed answers "
+        f"({in_spike} during the spike {spike_start // 60_000 % 1440 // 60:02d}:"
+        f"{spike_start // 60_000 % 60:02d}-{spike_end // 60_000 % 1440 // 60:02d}:"
+        f"{spike_end // 60_000 % 60:02d} UTC); other days {min(others)}-{max(others)}"
+    )
+    if shown != failed_that_day:
+        check.problems.append(
+            f"spike: the report shows {shown} failed on {day}, {failed_that_day} were generated"
+        )
+    if in_spike and shown <= 2 * max(others, default=0):
+        check.problems.append(f"spike: {day} does not stand out among the days' failures")
+    if bar is None or not bar.has_failed or f"{shown} failed" not in text:
+        check.problems.append(f"spike: the report's day bars do not show {day}'s failures")
+    return check
+
+
+def check_report(
+    manifest: Manifest,
+    current: list[AnalyticsRecord],
+    previous: list[AnalyticsRecord],
+    spike: Spike | None,
+) -> ReportCheck:
+    """Feedback, variants and the spike in the report of ``manifest.week`` built from its
+    records (as the reporter built the email sent)."""
+    from reporter.service import aggregate
+
+    view = build_report(current, manifest.week, previous)
+    text = render_report(view).text
+    figures = aggregate(manifest.week, current)
+    result = ReportCheck()
+    parts = [_feedback(manifest, figures, view, text), _variants(figures, view, text)]
+    if spike is not None and spike.questions:
+        parts.append(_spike(manifest, figures, view, text, spike))
+    for part in parts:
+        result.lines += part.lines
+        result.problems += part.problems
+    return result
