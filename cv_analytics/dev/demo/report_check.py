@@ -37,8 +37,8 @@ class ReportCheck:
         return not self.problems
 
 
-def _percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "-"
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.0f}%"
 
 
 def _feedback(manifest: Manifest, figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
@@ -53,9 +53,9 @@ def _feedback(manifest: Manifest, figures: WeekFigures, view: ReportView, text: 
     positive = sum(q.feedback == "positive" for q in rated)
     shown = figures.feedback
     check.lines.append(
-        f"feedback   {shown.rated} answers rated, {shown.positive} positive "
-        f"({view.feedback.share if view.feedback else 'not shown'}; generated: {len(rated)} "
-        f"rated, {positive} positive, {sum(q.feedback_first for q in rated)} sent before "
+        f"feedback   {view.feedback.share if view.feedback else 'no share'} positive: "
+        f"{shown.positive} of {shown.rated} answers rated (generated: {positive} of "
+        f"{len(rated)}; {sum(q.feedback_first for q in rated)} ratings reached the queue before "
         "their response)"
     )
     if (shown.rated, shown.positive) != (len(rated), positive):
@@ -102,6 +102,13 @@ def _variants(figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
         return check
     comparisons = compare_arms(figures.arms)
     pair = _significant_pair(comparisons, worse) if comparisons else None
+    tested = [c for c in comparisons[1:] if c.metrics[NO_MATCH].verdict != "too few"]
+    if pair is None and not tested:
+        check.lines.append(
+            f"variants   {len(comparisons)} arms, too few answers each to tell a difference "
+            "(not judged: simulate more questions)"
+        )
+        return check
     if pair is None:
         check.problems.append(
             f"variants: the report does not mark {worse}'s higher no-match rate as significant"
@@ -114,10 +121,11 @@ def _variants(figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
     metric, base_metric = arm.metrics[NO_MATCH], base.metrics[NO_MATCH]
     feedback = arm.metrics["positive_share"]
     check.lines.append(
-        f"variants   no match {arm.arm.label} {100 * (metric.value or 0):.0f}% vs "
-        f"{100 * (base_metric.value or 0):.0f}% for {base.arm.label} (baseline): "
-        f"{metric.verdict} (p = {metric.p_value:.1g}, {metric.sample} vs {base_metric.sample} "
-        f"answers); positive feedback {feedback.verdict}"
+        f"variants   {arm.arm.label} against {base.arm.label} (baseline): no match "
+        f"{_share(metric.value)} vs {_share(base_metric.value)}, {metric.verdict} "
+        f"(p = {metric.p_value:.1g}; {metric.sample} vs {base_metric.sample} answers); positive "
+        f"feedback {_share(feedback.value)} vs {_share(base.metrics['positive_share'].value)}, "
+        f"{feedback.verdict}"
     )
     rows = view.comparison.rows if view.comparison else []
     no_match_row = next((r for r in rows if r.label == NO_MATCH_LABEL), None)

@@ -12,7 +12,8 @@ The data lives in ``catalogue.json`` (package data, next to this module), valida
 - ``day_weights`` (Monday to Sunday) and ``hour_weights`` (00 to 23 UTC): when sessions start;
 - ``variants``: the prompt variants (A/B arms) sessions are assigned to, by ``weight``; a variant's
   ``no_match_share`` is the share of its answers that match nothing although the topic would
-  (a stricter prompt), answered with its ``no_match_answer``;
+  (a stricter prompt), answered with its ``no_match_answer``, and ``liked`` multiplies the chance
+  that visitors rate its answers positively;
 - ``feedback``: how likely a rating is positive for each kind of answer (``full``, ``partial``,
   ``none`` match, ``failed``), how often it is a 1-5 rating rather than a thumb, how often it
   carries a comment, and the comments.
@@ -69,6 +70,8 @@ class Variant(_Data):
     name: str
     weight: Annotated[float, Field(gt=0)]
     no_match_share: Share = 0.0
+    #: Multiplies the chance that a visitor likes this variant's answers (curter answers: < 1).
+    liked: Annotated[float, Field(ge=0)] = 1.0
     no_match_answer: str = "Sorry, I could not find that in the CV."
     no_match_reasoning: str = "No section of the CV matched the question."
 

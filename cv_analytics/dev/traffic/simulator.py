@@ -46,7 +46,7 @@ class Rates:
     duplicate: float = 0.05
     malformed_per_question: float = 1 / 60
     #: Answered or failed questions whose visitor rates the answer (when the catalogue says how).
-    feedback: float = 0.35
+    feedback: float = 0.45
     #: Feedbacks that reach the queue before the response (whose delivery was held up).
     feedback_first: float = 0.1
 
@@ -245,7 +245,8 @@ class _Simulator:
 
         query_at = at + self.rng.randint(20, 400)
         response_at = response.timestamp + self.rng.randint(20, 400)
-        feedback = self._feedback(response) if status in ("answered", "failed") else None
+        rated = status in ("answered", "failed")
+        feedback = self._feedback(response, variant) if rated else None
         feedback_at = feedback[0].timestamp + self.rng.randint(20, 400) if feedback else 0
         feedback_first = False
         if feedback and self.rng.random() < self.rates.feedback_first:
@@ -286,13 +287,16 @@ class _Simulator:
             )
         )
 
-    def _feedback(self, response: ResponseEvent) -> tuple[FeedbackEvent, Opinion] | None:
+    def _feedback(
+        self, response: ResponseEvent, variant: Variant | None
+    ) -> tuple[FeedbackEvent, Opinion] | None:
         """Maybe the visitor's rating of ``response``, a few seconds to minutes after it."""
         habits = self.catalogue.feedback
         if habits is None or self.rng.random() >= self.rates.feedback:
             return None
         kind = "failed" if response.error is not None else response.match_type
-        positive = self.rng.random() < habits.positive[kind]
+        liked = variant.liked if variant is not None else 1.0
+        positive = self.rng.random() < habits.positive[kind] * liked
         thumbs = rating = None
         if self.rng.random() < habits.rating_share:
             rating = self.rng.choice((4, 5, 5)) if positive else self.rng.choice((1, 2, 2, 3))
