@@ -147,7 +147,7 @@ def test_the_report_shows_the_feedback_the_variants_and_the_spike(demo):
     assert check is not None and check.ok, check.problems if check else None
     lines = "\n".join(check.lines)
     assert "feedback   " in lines and " positive: " in lines
-    assert "prompt-b" in lines and "prompt-a" in lines and "significant (p = " in lines
+    assert "prompt-b" in lines and "prompt-a" in lines and "(significant, p = " in lines
     assert "spike      Wed " in lines
     text = demo.report_paths[1].read_text(encoding="utf-8")
     assert "WHAT VISITORS THOUGHT" in text and "MODELS AND PROMPT VARIANTS" in text

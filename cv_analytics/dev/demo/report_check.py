@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from analytics_contract import ResponseEvent
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import week_bounds, week_days
 from cv_analytics.dev.traffic import Manifest, Spike, load_catalogue
@@ -20,9 +21,10 @@ from reporter.render import render_report
 from reporter.service import build_report
 from reporter.view import ReportView
 
-NO_MATCH = "no_match_rate"
-#: The comparison table's row of the no-match rate.
-NO_MATCH_LABEL = "No match"
+#: The quality metrics of the comparison the worse variant must lose on, and which way is worse.
+QUALITY = {"no_match_rate": "higher", "positive_share": "lower"}
+#: Their rows' labels in the comparison table.
+LABELS = {"no_match_rate": "No match", "positive_share": "Positive feedback"}
 #: Failures in the spike from which its day must have the most failures of the week.
 SPIKE_VISIBLE = 5
 
@@ -80,59 +82,77 @@ def _worse_variant() -> str | None:
     return max(variants, key=lambda v: v.no_match_share).name
 
 
-def _significant_pair(
-    comparisons: list[ArmComparison], worse: str
-) -> tuple[ArmComparison, ArmComparison] | None:
-    """An arm compared with the baseline across variants, where the worse variant's no-match
-    rate is significantly higher."""
+def _significant(comparisons: list[ArmComparison], worse: str) -> list[tuple[ArmComparison, str]]:
+    """(arm, metric) pairs compared across variants with the baseline where the report marks
+    the worse variant significantly worse (more no-match answers, fewer positive ratings)."""
     base = comparisons[0]
+    found = []
     for arm in comparisons[1:]:
-        metric = arm.metrics[NO_MATCH]
-        if arm.arm.variant == base.arm.variant or metric.verdict != "significant":
+        if arm.arm.variant == base.arm.variant:
             continue
-        higher = (metric.difference or 0) > 0
-        if higher == (arm.arm.variant == worse):
-            return base, arm
-    return None
+        for metric, worse_is in QUALITY.items():
+            value = arm.metrics[metric]
+            if value.verdict != "significant" or not value.difference:
+                continue
+            arm_worse = (value.difference > 0) == (worse_is == "higher")
+            if arm_worse == (arm.arm.variant == worse):
+                found.append((arm, metric))
+    return found
 
 
-def _variants(figures: WeekFigures, view: ReportView, text: str) -> ReportCheck:
+def _variants(figures: WeekFigures, view: ReportView, text: str, arms_recorded: int) -> ReportCheck:
     check = ReportCheck()
     worse = _worse_variant()
     if worse is None:
         check.lines.append("variants   none in the catalogue: not checked")
         return check
     comparisons = compare_arms(figures.arms)
-    pair = _significant_pair(comparisons, worse) if comparisons else None
-    tested = [c for c in comparisons[1:] if c.metrics[NO_MATCH].verdict != "too few"]
-    if pair is None and not tested:
+    if not comparisons:
+        if arms_recorded >= 2:
+            check.problems.append(
+                f"variants: {arms_recorded} models/variants answered, the report compares none"
+            )
+        check.lines.append("variants   no comparison in the report")
+        return check
+    found = _significant(comparisons, worse)
+    tested = [
+        c
+        for c in comparisons[1:]
+        if any(c.metrics[m].verdict not in ("too few", "n/a") for m in QUALITY)
+    ]
+    if not found and not tested:
         check.lines.append(
             f"variants   {len(comparisons)} arms, too few answers each to tell a difference "
             "(not judged: simulate more questions)"
         )
         return check
-    if pair is None:
+    if not found:
         check.problems.append(
-            f"variants: the report does not mark {worse}'s higher no-match rate as significant"
+            f"variants: the report marks no quality difference between {worse} and the "
+            "baseline as significant"
         )
         check.lines.append(
             f"variants   {len(comparisons)} arms compared, no significant difference"
         )
         return check
-    base, arm = pair
-    metric, base_metric = arm.metrics[NO_MATCH], base.metrics[NO_MATCH]
-    feedback = arm.metrics["positive_share"]
+    base = comparisons[0]
+    arm, _ = found[0]
+    shown = []
+    for metric in QUALITY:
+        value, base_value = arm.metrics[metric], base.metrics[metric]
+        p = f", p = {value.p_value:.1g}" if value.p_value is not None else ""
+        shown.append(
+            f"{LABELS[metric]} {_share(value.value)} vs {_share(base_value.value)} "
+            f"({value.verdict}{p})"
+        )
     check.lines.append(
-        f"variants   {arm.arm.label} against {base.arm.label} (baseline): no match "
-        f"{_share(metric.value)} vs {_share(base_metric.value)}, {metric.verdict} "
-        f"(p = {metric.p_value:.1g}; {metric.sample} vs {base_metric.sample} answers); positive "
-        f"feedback {_share(feedback.value)} vs {_share(base.metrics['positive_share'].value)}, "
-        f"{feedback.verdict}"
+        f"variants   {arm.arm.label} against {base.arm.label} (baseline): " + "; ".join(shown)
     )
-    rows = view.comparison.rows if view.comparison else []
-    no_match_row = next((r for r in rows if r.label == NO_MATCH_LABEL), None)
-    if no_match_row is None or not any(c.verdict == "significant" for c in no_match_row.cells):
-        check.problems.append("variants: the comparison table does not mark the no-match rate")
+    rows = {r.label: r for r in (view.comparison.rows if view.comparison else [])}
+    for _, metric in found:
+        row = rows.get(LABELS[metric])
+        if row is None or not any(c.verdict == "significant" for c in row.cells):
+            check.problems.append(f"variants: the comparison table does not mark {LABELS[metric]}")
     if "MODELS AND PROMPT VARIANTS" not in text or worse not in text:
         check.problems.append("variants: the text part does not compare the prompt variants")
     return check
@@ -183,7 +203,20 @@ def check_report(
     text = render_report(view).text
     figures = aggregate(manifest.week, current)
     result = ReportCheck()
-    parts = [_feedback(manifest, figures, view, text), _variants(figures, view, text)]
+    completed = {
+        q.request_id
+        for q in manifest.questions
+        if q.week == manifest.week and q.expected_status in ("answered", "failed")
+    }
+    arms = {
+        (d.event.model, d.event.variant)
+        for d in manifest.deliveries
+        if isinstance(d.event, ResponseEvent) and d.request_id in completed
+    }
+    parts = [
+        _feedback(manifest, figures, view, text),
+        _variants(figures, view, text, len(arms)),
+    ]
     if spike is not None and spike.questions:
         parts.append(_spike(manifest, figures, view, text, spike))
     for part in parts:
