@@ -120,6 +120,7 @@ class WeekAggregator:
         self._input_tokens = 0
         self._output_tokens = 0
         self._per_day = [0] * 7
+        self._failed_per_day = [0] * 7
         self._per_hour = [0] * 24
         self._questions = QuestionTally()
         self._unanswered = LatestExamples(EXAMPLES)
@@ -157,6 +158,8 @@ class WeekAggregator:
             self._latency.add(elapsed)
         if record.status == "failed":
             self._failed.add(Example(record.query or "", record.timestamp, record.error))
+            if self._start_ms <= record.timestamp < self._end_ms:
+                self._failed_per_day[(record.timestamp - self._start_ms) // _DAY_MS] += 1
             return
         if record.match_type is not None:
             self._match_types[record.match_type] += 1
@@ -206,6 +209,7 @@ class WeekAggregator:
             input_tokens=self._input_tokens,
             output_tokens=self._output_tokens,
             per_day=list(zip(week_days(self.week_id), self._per_day, strict=True)),
+            failed_per_day=list(self._failed_per_day),
             per_hour=list(self._per_hour),
             top_questions=top_questions(clusters, self._questions, TOP_QUESTIONS),
             distinct_questions=len(self._questions),

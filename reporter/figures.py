@@ -110,6 +110,8 @@ class WeekFigures:
     input_tokens: int = 0
     output_tokens: int = 0
     per_day: list[tuple[date, int]] = field(default_factory=list)
+    #: Failed answers per day of the week (Monday first), to show when failures happened.
+    failed_per_day: list[int] = field(default_factory=lambda: [0] * 7)
     per_hour: list[int] = field(default_factory=lambda: [0] * 24)
     top_questions: list[QuestionRow] = field(default_factory=list)
     #: Literal wordings (case and punctuation aside) and the clusters they form.

@@ -1,6 +1,11 @@
-"""Render the report of a realistic generated week and screenshot it with headless Chromium.
+"""Screenshot a weekly report email with headless Chromium.
 
+    make demo && .venv/bin/python scripts/screenshot_report.py --report out/demo/report-<week>.html
     .venv/bin/python scripts/screenshot_report.py [--out docs/report-screenshot.png]
+
+With ``--report``: the email the demo's reporter sent (the README's screenshot: a demo week with
+feedback, two prompt variants and a failure spike). Without: a report rendered here from the
+sample week described below.
 
 Needs Chromium (Debian: ``apt-get install -y chromium``). Uses the sample week of
 ``bench/sample_week.py`` (2025-W46, compared with 2025-W45, its questions with those of the four
@@ -89,6 +94,9 @@ def screenshot(html: Path, png: Path, width: int, height: int) -> None:
 def main() -> int:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument("--out", type=Path, default=ROOT / "docs" / "report-screenshot.png")
+    cli.add_argument(
+        "--report", type=Path, default=None, help="screenshot this report HTML (e.g. the demo's)"
+    )
     cli.add_argument("--html-dir", type=Path, default=None, help="keep the rendered files here")
     cli.add_argument("--width", type=int, default=900)
     cli.add_argument("--height", type=int, default=3900)
@@ -96,7 +104,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out_dir = args.html_dir or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        html = render_sample(out_dir)
+        html = args.report if args.report is not None else render_sample(out_dir)
         screenshot(html, args.out, args.width, args.height)
     print(f"wrote {args.out}")
     return 0

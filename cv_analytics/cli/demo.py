@@ -21,7 +21,11 @@ Start an embedded AWS emulator, provision the resources, simulate a realistic we
 chatbot traffic through the edge client, drain the queue through the processor (with
 real redrive and dead-letter behaviour), expire orphaned responses, fire the reporter
 with the weekly schedule's EventBridge event, save the email it sent, and check that
-every event sent is accounted for. Exits 1 if the balance does not add up.
+every event sent is accounted for. The week holds visitors' feedback, two prompt variants (one
+clearly worse) and a failure spike on Wednesday afternoon; the demo checks that the report shows
+them, and evaluates reporter_infra's quality alarms over the processor's metrics, period by
+period: the failure-rate alarm must fire during the spike only. Exits 1 if the balance does not
+add up or a check fails (with fewer than about 225 questions some checks are "not judged").
 
 Development only: needs the dev extra (pip install 'cv-analytics[dev]')."""
 

@@ -15,7 +15,8 @@ An event's place is one of:
 - ``missing``: nowhere: the balance does not add up.
 
 A response only counts as part of its record if the record is complete (``answered``/``failed``,
-or ``orphaned``): an ``unanswered`` record says its response never landed.
+or ``orphaned``): an ``unanswered`` record says its response never landed. A feedback counts as
+part of its record if the record carries a feedback (the latest, by timestamp).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class ObservedRecord:
 
     request_id: str
     status: str
+    has_feedback: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def _place_of(
         return record.status  # type: ignore[return-value]
     if delivery.kind == "response" and record and record.status in (_COMPLETE | {"orphaned"}):
         return record.status  # type: ignore[return-value]
-    if delivery.kind == "response" and delivery.request_id in observed.waiting:
+    if delivery.kind == "feedback" and record and record.has_feedback:
+        return record.status  # type: ignore[return-value]
+    if delivery.kind in ("response", "feedback") and delivery.request_id in observed.waiting:
         return "waiting"
     body = delivery.body()
     wanted = None if delivery.kind == "malformed" else (delivery.kind, delivery.request_id)
@@ -172,6 +176,8 @@ def balance(manifest: Manifest, observed: Observed) -> Balance:
             result.problems.append(
                 f"question {truth.request_id}: expected {truth.expected_status}, recorded {recorded}"
             )
+        elif truth.feedback is not None and not (record is not None and record.has_feedback):
+            result.problems.append(f"question {truth.request_id}: its feedback is not recorded")
 
     known = {q.request_id for q in manifest.questions}
     for request_id in sorted(set(observed.records) - known):

@@ -86,6 +86,7 @@ def tiles(current: WeekFigures, previous: WeekFigures) -> list[Tile]:
 def days(figures: WeekFigures) -> list[DayBar]:
     largest = max((n for _, n in figures.per_day), default=0)
     width = max((len(count(n)) for _, n in figures.per_day), default=1)
+    failed = figures.failed_per_day if len(figures.failed_per_day) == 7 else [0] * 7
     return [
         DayBar(
             label=day_label(day),
@@ -96,8 +97,16 @@ def days(figures: WeekFigures) -> list[DayBar]:
             text_bar=text_bar(n, largest),
             text_label=day_label(day).ljust(10),
             text_count=count(n).rjust(width),
+            failed=f"{count(failures)} failed" if failures else "",
+            has_failed=failures > 0,
+            text_failed=(
+                " " * (TEXT_BAR_COLUMNS - len(text_bar(n, largest)) + 2)
+                + f"{count(failures)} failed"
+                if failures
+                else ""
+            ),
         )
-        for day, n in figures.per_day
+        for (day, n), failures in zip(figures.per_day, failed, strict=False)
     ]
 
 

@@ -37,6 +37,10 @@ class DayBar(_View):
     text_bar: str
     text_label: str
     text_count: str
+    #: "12 failed" on a day with failed answers, else "".
+    failed: str
+    has_failed: bool
+    text_failed: str
 
 
 class MatchRow(_View):

@@ -8,11 +8,15 @@ from collections import Counter
 
 import pytest
 
+from analytics_contract import week_bounds
 from cv_analytics.dev.demo import DemoOptions, run_demo
+from cv_analytics.infra import hcl
 
 pytestmark = pytest.mark.integration
 
-QUESTIONS = 60
+#: Enough for the spike to fill the failure alarm's periods (3 x 25 questions, a third of the
+#: week) and for the prompt variants' difference to be tested (20 answers a side at least).
+QUESTIONS = 225
 SEED = 5
 
 
@@ -136,3 +140,39 @@ def test_the_demo_exports_answers_a_named_query_and_writes_the_dashboard(demo):
     assert html.startswith("<!DOCTYPE html>") and demo.week in html
     assert f"dashboard  {products.dashboard}" in demo.summary
     assert "query      weekly-trend on DuckDB" in demo.summary
+
+
+def test_the_report_shows_the_feedback_the_variants_and_the_spike(demo):
+    check = demo.report_check
+    assert check is not None and check.ok, check.problems if check else None
+    lines = "\n".join(check.lines)
+    assert "feedback   " in lines and " positive: " in lines
+    assert "prompt-b" in lines and "prompt-a" in lines and "(significant, p = " in lines
+    assert "spike      Wed " in lines
+    text = demo.report_paths[1].read_text(encoding="utf-8")
+    assert "WHAT VISITORS THOUGHT" in text and "MODELS AND PROMPT VARIANTS" in text
+    assert "prompt-b" in text
+    rated = [q for q in demo.manifest.questions if q.feedback is not None]
+    assert rated and any(q.feedback_first for q in rated)
+    spike_day = [line for line in text.splitlines() if line.startswith("  Wed ")]
+    failed = sum(q.in_spike and q.expected_status == "failed" for q in demo.manifest.questions)
+    assert failed >= 20 and spike_day and spike_day[0].endswith(" failed")
+
+
+def test_the_failure_alarm_fires_during_the_spike_and_not_in_a_quiet_period(demo):
+    check = demo.alarm_check
+    assert check is not None
+    if hcl.hcl2tojson_binary() is None:
+        assert check.lines[0].startswith("not evaluated: hcl2tojson")
+        pytest.skip("hcl2tojson (checkov tool venv) is not installed")
+    assert check.ok, check.problems
+    failure = check.evaluations["failure-rate"]
+    spike_start, spike_end = demo.spike.bounds(week_bounds(demo.week)[0])
+    alarming = [p.start_ms for p in failure.alarming()]
+    assert alarming and spike_start <= alarming[0] < spike_end
+    window = failure.alarm.evaluation_periods * failure.alarm.period_seconds * 1000
+    assert all(spike_start <= at < spike_end + window for at in alarming)
+    quiet = [p for p in failure.periods if p.start_ms < spike_start - window]
+    assert quiet and all(p.state == "OK" for p in quiet)
+    assert max(p.inputs["questions"] or 0 for p in quiet) > 0  # there was traffic, calmly
+    assert "quiet " in "\n".join(check.lines) and "Quality alarms" in demo.summary

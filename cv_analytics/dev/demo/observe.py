@@ -28,8 +28,10 @@ def observe(
 ) -> Observed:
     """Read the analytics records, the waiting responses and the dead letters (not consumed)."""
     records = {
-        str(item["requestId"]): ObservedRecord(str(item["requestId"]), str(item.get("status")))
-        for item in scan_items(dynamodb, analytics_table, ("requestId", "status"))
+        str(item["requestId"]): ObservedRecord(
+            str(item["requestId"]), str(item.get("status")), item.get("feedback") is not None
+        )
+        for item in scan_items(dynamodb, analytics_table, ("requestId", "status", "feedback"))
     }
     waiting = frozenset(
         str(item["requestId"]) for item in scan_items(dynamodb, interim_table, ("requestId",))

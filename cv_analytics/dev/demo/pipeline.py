@@ -11,7 +11,11 @@
 5. fire ``reporter.app.handler`` with the EventBridge event the weekly schedule sends on the
    following Monday at 07:00 UTC, and read the email it sent back from the emulator's SES;
 6. account for every event (:mod:`cv_analytics.dev.accounting`) and check the report's headline
-   numbers against the simulator's ground truth.
+   numbers against the simulator's ground truth;
+7. check that the report shows the week's feedback, the prompt variants' difference and the
+   failure spike (:mod:`.report_check`), and that reporter_infra's quality alarms, evaluated over
+   the processor's metrics period by period, fire during the spike and only then
+   (:mod:`.alarm_check`).
 """
 
 from __future__ import annotations
@@ -30,10 +34,18 @@ import boto3
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import previous_week, week_days, week_ending_before
 from cv_analytics.dev.accounting import Balance, balance, render_balance
+from cv_analytics.dev.demo.alarm_check import (
+    AlarmCheck,
+    MetricsTap,
+    check_alarms,
+    load_alarms,
+    spike_for,
+)
 from cv_analytics.dev.demo.data import DataProducts, write_data_products
 from cv_analytics.dev.demo.email import SentEmail, find_sent_email
 from cv_analytics.dev.demo.observe import observe, scan_items
 from cv_analytics.dev.demo.progress import Progress
+from cv_analytics.dev.demo.report_check import ReportCheck, check_report
 from cv_analytics.dev.demo.send import SendResult, TrafficSender
 from cv_analytics.dev.demo.summary import render_summary
 from cv_analytics.dev.emulator import LocalAws
@@ -41,7 +53,7 @@ from cv_analytics.dev.lambdas import cold_start, lambda_output
 from cv_analytics.dev.resources import ResourceNames
 from cv_analytics.dev.sqs_trigger import DrainResult, LocalLambdaContext, SqsTrigger
 from cv_analytics.dev.stack import StackResources, local_stack, provision
-from cv_analytics.dev.traffic import Manifest, simulate_week
+from cv_analytics.dev.traffic import Manifest, Spike, simulate_week
 from cv_analytics.dev.ttl import ExpiryResult, expire_items
 
 #: The processor's default correlation window; the TTL stand-in runs this long (+1 min) later.
@@ -49,6 +61,8 @@ CORRELATION_WINDOW = timedelta(hours=24)
 #: Deliveries sent before the processor drains the queue (a few seconds of traffic in real life).
 STREAM_CHUNK = 50
 SCHEDULE_HOUR_UTC = 7  # reporter_infra: cron(0 7 ? * MON *)
+#: The processor's POWERTOOLS_METRICS_NAMESPACE in the demo (the alarms are read with it).
+METRICS_NAMESPACE = "CvAnalyticsDemo"
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
@@ -95,6 +109,9 @@ class DemoResult:
     scheduled_time: str = ""
     #: The week exported, one named query answered and the dashboard (data out).
     data: DataProducts | None = None
+    spike: Spike | None = None
+    report_check: ReportCheck | None = None
+    alarm_check: AlarmCheck | None = None
     summary: str = ""
     problems: list[str] = field(default_factory=list)
 
@@ -118,6 +135,22 @@ def scheduled_event(week: str, *, region: str, rule_arn: str) -> dict[str, Any]:
         "resources": [rule_arn],
         "detail": {},
     }
+
+
+def _chunks(manifest: Manifest, tap: MetricsTap | None) -> Iterator[list[Any]]:
+    """The deliveries in order, :data:`STREAM_CHUNK` at most at a time (and one alarm period at
+    most, with a ``tap``)."""
+    chunk: list[Any] = []
+    for delivery in manifest.deliveries:
+        period_changed = (
+            tap is not None and chunk and (tap.period_of(delivery.at) != tap.period_of(chunk[0].at))
+        )
+        if len(chunk) == STREAM_CHUNK or period_changed:
+            yield chunk
+            chunk = []
+        chunk.append(delivery)
+    if chunk:
+        yield chunk
 
 
 def _add(total: DrainResult, part: DrainResult) -> None:
@@ -145,16 +178,19 @@ class _Pipeline:
             **self.aws.environment(),
             "AWS_LAMBDA_FUNCTION_NAME": f"{self.resources.names.prefix}-{function}",
             "POWERTOOLS_SERVICE_NAME": function,
-            "POWERTOOLS_METRICS_NAMESPACE": "CvAnalyticsDemo",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
         }
         if function == "reporter":
             return {**base, **self.resources.reporter_environment()}
         return {**base, **self.resources.processor_environment()}
 
-    def stream(self, manifest: Manifest, handler: Any) -> tuple[SendResult, DrainResult]:
+    def stream(
+        self, manifest: Manifest, handler: Any, tap: MetricsTap | None = None
+    ) -> tuple[SendResult, DrainResult]:
         """Send the week's events and let the processor consume them as they arrive, the way
         the event source mapping does (the queue never holds more than a chunk: moto's SQS
-        slows down with every message it holds)."""
+        slows down with every message it holds). With a ``tap``, a chunk never spans two alarm
+        periods, so each invocation's metrics belong to one period."""
         counter = self.progress.counter("sending and processing events", len(manifest.deliveries))
         trigger = SqsTrigger(
             self.sqs,
@@ -171,9 +207,9 @@ class _Pipeline:
         )
         total = DrainResult()
         try:
-            deliveries = manifest.deliveries
-            for start in range(0, len(deliveries), STREAM_CHUNK):
-                chunk = deliveries[start : start + STREAM_CHUNK]
+            for chunk in _chunks(manifest, tap):
+                if tap is not None:
+                    tap.clock(chunk[0].at)
                 for delivery in chunk:
                     sender.send(delivery)
                 sender.flush()
@@ -301,14 +337,20 @@ def run_pipeline(
     options.out_dir.mkdir(parents=True, exist_ok=True)
     pipeline.logs.write_text("", encoding="utf-8")
 
-    manifest = simulate_week(week, options.questions, seed=options.seed)
+    alarms = load_alarms(METRICS_NAMESPACE)
+    spike = spike_for(options.questions, alarms)
+    manifest = simulate_week(week, options.questions, seed=options.seed, spike=spike)
     progress.say(
-        f"simulated {week}: {len(manifest.questions)} questions, "
-        f"{len(manifest.deliveries)} events to send"
+        f"simulated {week}: {len(manifest.questions)} questions ({spike.questions} in a failure "
+        f"spike), {len(manifest.deliveries)} events to send"
     )
     with lambda_output(pipeline.logs):
         processor = cold_start("processor.app", pipeline.lambda_environment("processor"))
-        sent, drained = pipeline.stream(manifest, processor)
+        tap = None
+        if alarms.alarms:
+            period = alarms.alarms[0].period_seconds
+            tap = MetricsTap(processor, period_seconds=period, namespace=METRICS_NAMESPACE)
+        sent, drained = pipeline.stream(manifest, tap or processor, tap)
     progress.say(
         f"processed {drained.received} messages in {drained.batches} batches "
         f"({drained.failed} failed deliveries retried)"
@@ -349,6 +391,9 @@ def run_pipeline(
     )
     result_balance = balance(manifest, observed)
     headlines = _headlines(manifest, week, records.figures())
+    progress.say("checking the report's feedback, variants and spike, and the quality alarms")
+    report_check = check_report(manifest, records.current, records.previous, spike)
+    alarm_check = check_alarms(alarms, tap, week=week, spike=spike)
     result = DemoResult(
         week=week,
         manifest=manifest,
@@ -364,6 +409,9 @@ def run_pipeline(
         reporter_response=response,
         scheduled_time=scheduled_time,
         data=products,
+        spike=spike,
+        report_check=report_check,
+        alarm_check=alarm_check,
     )
     result.problems = _problems(result)
     result.summary = render_summary(result, text_note=text_note)
@@ -390,6 +438,10 @@ def _problems(result: DemoResult) -> list[str]:
         )
     if result.expired.failed:
         problems.append(f"{result.expired.failed} expired items failed in the expiry handler")
+    if result.report_check is not None:
+        problems += result.report_check.problems
+    if result.alarm_check is not None:
+        problems += result.alarm_check.problems
     return problems
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from analytics_contract import QueryEvent, ResponseEvent
+from analytics_contract import FeedbackEvent, QueryEvent, ResponseEvent
 from cv_analytics.dev.traffic import Delivery
 from edge_client import ClientStats, EdgeClient
 
@@ -28,8 +28,18 @@ class SendResult:
     edge_client: ClientStats
 
 
-def track(client: EdgeClient, event: QueryEvent | ResponseEvent) -> None:
+def track(client: EdgeClient, event: QueryEvent | ResponseEvent | FeedbackEvent) -> None:
     """What the chatbot calls, with the fields of a simulated event."""
+    if isinstance(event, FeedbackEvent):
+        client.track_feedback(
+            event.request_id,
+            thumbs=event.thumbs,
+            rating=event.rating,
+            comment=event.comment,
+            session_id=event.session_id,
+            timestamp=event.timestamp,
+        )
+        return
     if isinstance(event, QueryEvent):
         client.track_query(
             query=event.query,
@@ -50,6 +60,7 @@ def track(client: EdgeClient, event: QueryEvent | ResponseEvent) -> None:
         processing_time_ms=event.processing_time_ms,
         tokens=event.tokens,
         model=event.model,
+        variant=event.variant,
         error=event.error,
     )
 

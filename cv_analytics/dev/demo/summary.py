@@ -59,14 +59,42 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
         f"  email     {eml}",
         f"  also      {html.parent}/balance.txt, manifest.json (ground truth), lambda-logs.jsonl",
         "",
+        *_quality(result),
         *_data_out(result),
     ]
-    if result.ok:
-        lines.append("DEMO OK: every event is accounted for and the report's numbers match.")
+    if result.ok and _all_judged(result):
+        lines.append(
+            "DEMO OK: every event is accounted for, the report's numbers match, and the report "
+            "and the alarms show the feedback, the variants and the spike."
+        )
+    elif result.ok:
+        lines.append(
+            "DEMO OK: every event is accounted for and the report's numbers match (some quality "
+            "checks not judged at this size: see above)."
+        )
     else:
         lines.append(f"DEMO FAILED: {len(result.problems)} problem(s):")
         lines += [f"  - {problem}" for problem in result.problems[:20]]
     return "\n".join(lines)
+
+
+def _all_judged(result: DemoResult) -> bool:
+    checked = [
+        *(result.report_check.lines if result.report_check else ["not judged"]),
+        *(result.alarm_check.lines if result.alarm_check else ["not judged"]),
+    ]
+    return not any("not judged" in line or "not evaluated" in line for line in checked)
+
+
+def _quality(result: DemoResult) -> list[str]:
+    lines: list[str] = []
+    if result.report_check is not None:
+        lines.append("What the report shows (checked against what was generated)")
+        lines += [f"  {line}" for line in result.report_check.lines]
+    if result.alarm_check is not None:
+        lines.append("Quality alarms (reporter_infra, evaluated over the processor's EMF metrics)")
+        lines += [f"  {line}" for line in result.alarm_check.lines]
+    return [*lines, ""] if lines else []
 
 
 def _schedule(result: DemoResult) -> str:

@@ -13,6 +13,11 @@ What a real week holds, and so what the simulator generates:
   several phrasings each, plus casual variations), and a tail of questions the CV cannot answer;
 - *unanswered* questions (the chatbot never sent a response event), *failed* answers (the response
   carries ``error``) and *orphans* (the query event was lost, only the response arrives);
+- visitors' *feedback* on answers (a thumb or a 1-5 rating, sometimes a comment), mostly after
+  the response reaches the queue, sometimes before it;
+- two *prompt variants* (A/B arms, assigned per session) of which one is clearly worse: it answers
+  "no match" to questions the CV partly answers, and visitors rate it lower;
+- on request, a *failure spike*: a burst of visitors during which most answers fail;
 - *duplicates* (an event delivered twice, e.g. a retry after a timeout) and *out-of-order*
   delivery (a response that reaches the queue hours before its query);
 - a few *malformed* messages that break the contract (sent raw: the edge client would refuse them).
@@ -30,7 +35,7 @@ from cv_analytics.dev.traffic.manifest import (
     Manifest,
     QuestionTruth,
 )
-from cv_analytics.dev.traffic.simulator import Rates, simulate_week
+from cv_analytics.dev.traffic.simulator import Rates, Spike, simulate_week
 
 __all__ = [
     "Catalogue",
@@ -40,6 +45,7 @@ __all__ = [
     "Manifest",
     "QuestionTruth",
     "Rates",
+    "Spike",
     "Topic",
     "load_catalogue",
     "simulate_week",

@@ -9,7 +9,14 @@ The data lives in ``catalogue.json`` (package data, next to this module), valida
 - ``pages``, ``referrers``, ``countries``, ``user_agents``: a session's metadata (repeat a value
   to make it more likely);
 - ``models``, ``errors``: which model answered, and what a failed answer says;
-- ``day_weights`` (Monday to Sunday) and ``hour_weights`` (00 to 23 UTC): when sessions start.
+- ``day_weights`` (Monday to Sunday) and ``hour_weights`` (00 to 23 UTC): when sessions start;
+- ``variants``: the prompt variants (A/B arms) sessions are assigned to, by ``weight``; a variant's
+  ``no_match_share`` is the share of its answers that match nothing although the topic would
+  (a stricter prompt), answered with its ``no_match_answer``, and ``liked`` multiplies the chance
+  that visitors rate its answers positively;
+- ``feedback``: how likely a rating is positive for each kind of answer (``full``, ``partial``,
+  ``none`` match, ``failed``), how often it is a 1-5 rating rather than a thumb, how often it
+  carries a comment, and the comments.
 
 Editing the file changes every simulated week (the seed picks among these values); the tests
 check the simulator's properties, not the exact values.
@@ -19,7 +26,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -54,6 +61,32 @@ class Topic(_Data):
         return self
 
 
+Share = Annotated[float, Field(ge=0, le=1)]
+
+
+class Variant(_Data):
+    """A prompt variant (A/B arm): how often sessions get it and how much worse it matches."""
+
+    name: str
+    weight: Annotated[float, Field(gt=0)]
+    no_match_share: Share = 0.0
+    #: Multiplies the chance that a visitor likes this variant's answers (curter answers: < 1).
+    liked: Annotated[float, Field(ge=0)] = 1.0
+    no_match_answer: str = "Sorry, I could not find that in the CV."
+    no_match_reasoning: str = "No section of the CV matched the question."
+
+
+class FeedbackHabits(_Data):
+    """How visitors rate answers."""
+
+    #: Probability that a rating is positive, by ``match_type`` of the answer, and ``failed``.
+    positive: dict[Literal["full", "partial", "none", "failed"], Share]
+    rating_share: Share
+    comment_share: Share
+    positive_comments: Texts
+    negative_comments: Texts
+
+
 class Catalogue(_Data):
     topics: Annotated[tuple[Topic, ...], Field(min_length=1)]
     openers: Texts
@@ -66,6 +99,10 @@ class Catalogue(_Data):
     errors: Texts
     day_weights: Annotated[tuple[Weight, ...], Field(min_length=7, max_length=7)]
     hour_weights: Annotated[tuple[Weight, ...], Field(min_length=24, max_length=24)]
+    #: Empty: responses carry no variant.
+    variants: tuple[Variant, ...] = ()
+    #: None: visitors never rate answers.
+    feedback: FeedbackHabits | None = None
 
 
 @cache

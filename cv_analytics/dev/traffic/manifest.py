@@ -6,9 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from analytics_contract import QueryEvent, RecordStatus, ResponseEvent
+from analytics_contract import FeedbackEvent, QueryEvent, RecordStatus, ResponseEvent
 
-EventKind = Literal["query", "response", "malformed"]
+EventKind = Literal["query", "response", "feedback", "malformed"]
+#: What the visitor thought of the answer (a 3-star rating is neutral).
+Opinion = Literal["positive", "negative", "neutral"]
 #: ``edge``: sent through the edge client; ``raw``: put on the queue directly (duplicates and
 #: malformed messages, which the edge client would not send).
 Channel = Literal["edge", "raw"]
@@ -28,6 +30,15 @@ class QuestionTruth(BaseModel):
     query_sent: int
     response_sent: int
     out_of_order: bool
+    #: The prompt variant that answered (``None``: no response, or no variants).
+    variant: str | None = None
+    #: The visitor's feedback on the answer, and how many times its event was sent.
+    feedback: Opinion | None = None
+    feedback_sent: int = 0
+    #: The feedback reached the queue before the response did.
+    feedback_first: bool = False
+    #: Asked during the failure spike.
+    in_spike: bool = False
 
 
 class Delivery(BaseModel):
@@ -36,12 +47,14 @@ class Delivery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     seq: int
+    #: When it reaches the queue (epoch milliseconds of the simulated week).
+    at: int = 0
     kind: EventKind
     channel: Channel
     request_id: str | None
     session_id: str
     duplicate: bool = False
-    event: QueryEvent | ResponseEvent | None = None
+    event: QueryEvent | ResponseEvent | FeedbackEvent | None = None
     raw_body: str | None = None
     malformed_reason: str | None = None
 

@@ -22,7 +22,8 @@ def manifest():
 def perfect(manifest) -> Observed:
     """What a correct pipeline leaves behind."""
     records = {
-        q.request_id: ObservedRecord(q.request_id, q.expected_status) for q in manifest.questions
+        q.request_id: ObservedRecord(q.request_id, q.expected_status, q.feedback is not None)
+        for q in manifest.questions
     }
     letters = tuple(
         ObservedDeadLetter(d.body(), f"invalid: {d.malformed_reason}")
@@ -104,3 +105,13 @@ def test_records_nobody_asked_for_are_reported(manifest):
     records = {**observed.records, "intruder": ObservedRecord("intruder", "answered")}
     result = balance(manifest, Observed(records, frozenset(), observed.dead_letters))
     assert result.problems == ["record intruder matches no question that was asked"]
+
+
+def test_a_feedback_lost_is_reported(manifest):
+    rated = next(q for q in manifest.questions if q.feedback is not None)
+    observed = perfect(manifest)
+    records = dict(observed.records)
+    records[rated.request_id] = ObservedRecord(rated.request_id, rated.expected_status, False)
+    result = balance(manifest, Observed(records, observed.waiting, observed.dead_letters))
+    assert result.placed("missing", "feedback") == rated.feedback_sent >= 1
+    assert f"question {rated.request_id}: its feedback is not recorded" in result.problems

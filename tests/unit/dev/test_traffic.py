@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from analytics_contract import InvalidEventError, parse_event_json, week_bounds
-from cv_analytics.dev.traffic import Catalogue, Rates, load_catalogue, simulate_week
+from cv_analytics.dev.traffic import Catalogue, Rates, Spike, load_catalogue, simulate_week
 from cv_analytics.dev.traffic.malformed import MALFORMED, malformed_body
 
 WEEK = "2026-W47"
@@ -114,13 +114,14 @@ def test_rates_can_switch_the_awkward_cases_off():
         seed=1,
         rates=Rates(
             unanswered=0, failed=0, orphaned=0, out_of_order=0, duplicate=0,
-            malformed_per_question=0,
+            malformed_per_question=0, feedback=0,
         ),
     )  # fmt: skip
     assert {q.expected_status for q in clean.questions} == {"answered"}
     assert clean.count(duplicate=True) == 0
     # At least one malformed message always goes in: the quarantine path is part of the demo.
     assert clean.count(kind="malformed") == 1
+    assert clean.count(kind="feedback") == 0
     assert clean.count() == 101
 
 
@@ -184,3 +185,82 @@ def test_every_malformed_kind_breaks_the_contract(kind):
     body = malformed_body(kind, request_id="r-1", session_id="s-1", timestamp=1_790_000_000_000)
     with pytest.raises(InvalidEventError):
         parse_event_json(body)
+
+
+def _rated(manifest):
+    return {
+        d.request_id: d.event
+        for d in manifest.deliveries
+        if d.kind == "feedback" and d.event is not None and not d.duplicate
+    }
+
+
+def test_visitors_rate_some_answers_after_seeing_them(manifest):
+    firsts = [d for d in manifest.deliveries if not d.duplicate]
+    responses = {d.request_id: d for d in firsts if d.kind == "response"}
+    feedback = {d.request_id: d for d in firsts if d.kind == "feedback"}
+    rated = [q for q in manifest.questions if q.feedback is not None]
+    assert 0.2 < len(rated) / len(manifest.questions) < 0.5
+    assert {q.expected_status for q in rated} == {"answered", "failed"}
+    assert {q.feedback for q in rated} == {"positive", "negative", "neutral"}
+    events = list(_rated(manifest).values())
+    assert any(e.thumbs for e in events) and any(e.rating for e in events)
+    assert any(e.comment for e in events)
+    for truth in rated:
+        event = feedback[truth.request_id].event
+        assert event.timestamp > responses[truth.request_id].event.timestamp
+        assert truth.feedback_sent >= 1
+        # Some feedbacks overtake their response on the way to the queue.
+        before = feedback[truth.request_id].seq < responses[truth.request_id].seq
+        assert before == truth.feedback_first
+    assert any(q.feedback_first for q in rated)
+
+
+def test_two_prompt_variants_and_one_is_clearly_worse(manifest):
+    responses = [d.event for d in manifest.deliveries if d.kind == "response" and not d.duplicate]
+    by_variant = {
+        name: [r for r in responses if r.variant == name and r.error is None]
+        for name in ("prompt-a", "prompt-b")
+    }
+    no_match = {
+        name: sum(r.match_type == "none" for r in answers) / len(answers)
+        for name, answers in by_variant.items()
+    }
+    assert no_match["prompt-b"] > no_match["prompt-a"] + 0.15
+    opinions = {
+        name: [q.feedback for q in manifest.questions if q.variant == name and q.feedback]
+        for name in ("prompt-a", "prompt-b")
+    }
+    positive = {
+        name: sum(o == "positive" for o in got) / len(got) for name, got in opinions.items()
+    }
+    assert positive["prompt-b"] < positive["prompt-a"] - 0.1
+    # A visitor stays on one variant for the whole session.
+    sessions = {}
+    for q in manifest.questions:
+        if q.variant:
+            assert sessions.setdefault(q.session_id, q.variant) == q.variant
+
+
+def test_a_failure_spike_is_a_burst_of_mostly_failed_questions():
+    spike = Spike(questions=60, day=2, start_minute=14 * 60, minutes=45, failed_share=0.6)
+    week = simulate_week(WEEK, 200, seed=4, spike=spike)
+    start, end = spike.bounds(week_bounds(WEEK)[0])
+    spiked = [q for q in week.questions if q.in_spike]
+    assert len(spiked) == 60 and len(week.questions) == 200
+    queries = {d.request_id: d.event for d in week.deliveries if d.kind == "query"}
+    assert all(start <= queries[q.request_id].timestamp < end for q in spiked)
+    failed = sum(q.expected_status == "failed" for q in spiked) / len(spiked)
+    assert failed > 0.4
+    outside = [q for q in week.questions if not q.in_spike and q.expected_status != "orphaned"]
+    assert sum(q.expected_status == "failed" for q in outside) / len(outside) < 0.15
+    # Evenly spread: every quarter of an hour of the spike holds a third of its questions.
+    quarters = Counter((queries[q.request_id].timestamp - start) // 900_000 for q in spiked)
+    assert quarters == {0: 20, 1: 20, 2: 20}
+
+
+def test_a_spike_must_fit_the_day_and_the_week():
+    with pytest.raises(ValueError, match="22:00"):
+        Spike(questions=10, start_minute=21 * 60 + 30, minutes=45)
+    with pytest.raises(ValueError, match="more questions"):
+        simulate_week(WEEK, 10, spike=Spike(questions=11))

@@ -316,3 +316,20 @@ def test_new_this_week_lists_clusters_not_asked_before() -> None:
     assert "NEW THIS WEEK" in report.text and "New this week" in report.html
     without_history = build_report(records, WEEK, [], generated_at=GENERATED)
     assert not without_history.has_new_questions
+
+
+def test_the_days_show_when_answers_failed_in_both_parts() -> None:
+    monday, wednesday = ms(2025, 11, 10, 9), ms(2025, 11, 12, 14)
+    records = [make_record(monday + i) for i in range(5)]
+    records += [make_record(monday + 10, "failed")]
+    records += [make_record(wednesday + i, "failed") for i in range(7)]
+    records += [make_record(wednesday + 100 + i) for i in range(3)]
+    report = render(records)
+    days = [line for line in report.text.splitlines() if re.match(r"\s+(Mon|Tue|Wed) ", line)]
+    assert days[0].startswith("  Mon 10 Nov") and days[0].endswith("1 failed")
+    assert days[1].startswith("  Tue 11 Nov") and "failed" not in days[1]
+    assert days[2].startswith("  Wed 12 Nov") and days[2].endswith("7 failed")
+    # The note starts in one column whatever the bar's length.
+    assert days[0].index("1 failed") == days[2].index("7 failed")
+    page = " ".join(parse(report.html).text)
+    assert "\u00b7 7 failed" in page and "\u00b7 1 failed" in page
