@@ -5,6 +5,7 @@ must be there, so a module map cannot drift from the code unnoticed."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,18 @@ DOCS = [
 _SPAN = re.compile(r"`([^`\s]+)`")
 
 
+def _tracked_tops() -> set[str]:
+    """Top-level names git tracks: build output (``out/``, ``.aws-sam/``) a doc mentions as
+    something a command writes is not a repository path."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    return {name.split("/")[0] for name in listed}
+
+
 def repository_paths(text: str) -> set[str]:
     """Backticked tokens that look like paths below a top-level folder of the repository."""
-    tops = {path.name for path in ROOT.iterdir()}
+    tops = _tracked_tops()
     found = set()
     for token in _SPAN.findall(text):
         path = token.rstrip("/").split(":")[0]
