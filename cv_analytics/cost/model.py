@@ -83,6 +83,10 @@ ITEM_OVERHEAD_BYTES = 100
 Quantities = dict[str, float]
 
 
+#: The most questions a month the model prices (a thousand times any chatbot's traffic: the bound
+#: keeps every quantity a finite float), and the most recipients of the weekly email.
+MAX_QUESTIONS = 10**12
+MAX_RECIPIENTS = 10_000
 #: Events per answered question (its query and its response).
 EVENTS_PER_QUESTION = 2
 #: The most messages Lambda's event source mapping hands one invocation from a FIFO queue.
@@ -100,6 +104,11 @@ class Usage:
     messages_per_batch: float | None = None
 
     def __post_init__(self) -> None:
+        q = self.questions_per_month
+        if not (math.isfinite(q) and 0 < q <= MAX_QUESTIONS):
+            raise ValueError(f"questions per month: above 0, at most {MAX_QUESTIONS:g}, not {q}")
+        if not 1 <= self.recipients <= MAX_RECIPIENTS:
+            raise ValueError(f"recipients: 1 to {MAX_RECIPIENTS}, not {self.recipients}")
         if self.messages_per_batch is not None and not 1 <= self.messages_per_batch <= MAX_BATCH:
             raise ValueError(f"messages per batch: 1 to {MAX_BATCH}, not {self.messages_per_batch}")
 
