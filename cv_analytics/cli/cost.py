@@ -4,7 +4,7 @@ design on the same prices (:mod:`cv_analytics.cost`). Base dependencies only; ca
 from __future__ import annotations
 
 import argparse
-import math
+from decimal import Decimal, DecimalException, localcontext
 from typing import Any
 
 from cv_analytics.cli.common import EXIT_OK, add_command
@@ -33,25 +33,28 @@ SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
 
 def questions_count(text: str) -> int:
-    """A positive count, optionally with a k or M suffix (``250k``, ``1M``) or commas; at most
-    :data:`~cv_analytics.cost.model.MAX_QUESTIONS` a month."""
+    """A positive count, optionally with a k or M suffix (``250k``, ``4.1M``) or commas; at most
+    :data:`~cv_analytics.cost.model.MAX_QUESTIONS` a month. Parsed as a decimal, not a float:
+    ``4.1M`` is 4,100,000 exactly, and a long integer keeps every digit."""
     from cv_analytics.cost.model import MAX_QUESTIONS
 
     cleaned = text.strip().replace(",", "").replace("_", "")
     multiplier = SUFFIXES.get(cleaned[-1:].lower(), 1)
     number = cleaned[:-1] if multiplier != 1 else cleaned
     try:
-        value = float(number) * multiplier
-    except ValueError:
+        with localcontext() as exact:  # every digit typed, never rounded to 28
+            exact.prec = max(exact.prec, len(number) + 8)
+            value = Decimal(number) * multiplier
+    except (DecimalException, ValueError):
         raise argparse.ArgumentTypeError(f"not a number of questions: {text!r}") from None
-    if not math.isfinite(value):
+    if not value.is_finite():
         raise argparse.ArgumentTypeError(f"not a finite number of questions: {text!r}")
-    if value <= 0 or value != int(value):
-        raise argparse.ArgumentTypeError(f"need a positive whole number of questions: {text!r}")
     if value > MAX_QUESTIONS:
         raise argparse.ArgumentTypeError(
             f"at most {MAX_QUESTIONS:,.0f} questions a month, not {text!r}"
         )
+    if value <= 0 or value != value.to_integral_value():
+        raise argparse.ArgumentTypeError(f"need a positive whole number of questions: {text!r}")
     return int(value)
 
 

@@ -20,14 +20,37 @@ def run(capsys, *argv: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("text", "count"), [("1M", 1_000_000), ("250k", 250_000), ("12,500", 12_500), ("7", 7)]
+    ("text", "count"),
+    [
+        ("1M", 1_000_000),
+        ("250k", 250_000),
+        ("12,500", 12_500),
+        ("7", 7),
+        ("4.1M", 4_100_000),  # 4.1 * 1e6 is 4099999.9999999995 in floats
+        ("8.2M", 8_200_000),
+        ("1.001k", 1_001),
+        ("2.5k", 2_500),
+        ("1e3", 1_000),
+        ("999999999999", 999_999_999_999),  # every digit, not rounded through a float
+        ("999,999,999,997", 999_999_999_997),
+    ],
 )
 def test_questions_take_k_and_m_suffixes(text, count):
     assert questions_count(text) == count
 
 
 @pytest.mark.parametrize(
-    "argv", [["--questions", "0"], ["--questions", "lots"], ["--questions", "1.5"]]
+    "argv",
+    [
+        ["--questions", "0"],
+        ["--questions", "lots"],
+        ["--questions", "1.5"],
+        ["--questions", "1.0000001M"],
+        ["--questions", "1.00000000000000000000000000001M"],  # not rounded to 28 digits
+        ["--questions", "1.000000000000000000001e3"],  # a float would round it to 1000
+        ["--questions", "sNaN"],
+        ["--questions", "1e999999999M"],
+    ],
 )
 def test_a_bad_count_is_a_usage_error(argv, capsys):
     with pytest.raises(SystemExit) as exited:
