@@ -16,6 +16,9 @@ What is measured, and how:
   per question at INFO (one summary line per batch) and, for the seed design, at DEBUG (a line
   per event, as the seed logged); the CloudWatch EMF document each invocation flushes
   (powertools ``Metrics``): its bytes, and the distinct metric names (each a custom metric).
+  And the split mixes' DynamoDB figures (requests, write and read units, interim bytes): query
+  first (a question's query and its response in different invocations, as always with batches of
+  one message) and response first (the response overtook its query: rare, the worst case).
 - **Storage**: the analytics items and their ``week-index`` entries after the run, sized with
   DynamoDB's accounting plus its 100 bytes of overhead per item and per index entry; the interim
   items written per question (each kept at most 24 hours, its TTL).
@@ -62,6 +65,12 @@ from processor.records import complete_record
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "cv_analytics" / "cost" / "measured.json"
 MIX = "same batch"
+#: The mixes where each question's query and response reach the processor in different
+#: invocations (always so with batches of one message): ``bench.processor_requests``'s.
+SPLIT_MIXES = {
+    "split_query_first": "split, query first",
+    "split_response_first": "split, response first",
+}
 #: DynamoDB's storage overhead per item, and per index entry (its pricing page).
 ITEM_OVERHEAD_BYTES = 100
 #: One invocation's platform lines, in the format of AWS's "Lambda function logs" page.
@@ -117,6 +126,29 @@ def measure_processor(count: int, seed: int) -> dict[str, Any]:
         "metrics": sorted(figures.metric_names),
         "analytics_item_bytes_per_question": _per(table_bytes, count, 1),
         "index_entry_bytes_per_question": _per(index_bytes, count, 1),
+        "interim_bytes_written_per_question": _per(interim_bytes, count, 1),
+        **{key: measure_split(count, seed, mix) for key, mix in SPLIT_MIXES.items()},
+    }
+
+
+def measure_split(count: int, seed: int, mix: str) -> dict[str, Any]:
+    """What a question costs the processor in DynamoDB when its query and its response arrive in
+    different invocations (``mix``: which comes first)."""
+    with mock_aws():
+        stack = _Stack()
+        figures = stack.measure(mix, count, order(mix, count, seed))
+        assert stack.statuses() == {"answered": count}
+        interim_bytes = stack.meter.interim_bytes_written
+    return {
+        "dynamodb_requests_per_question": {
+            name: _per(value, count)
+            for name, value in sorted(figures.requests.items())
+            if not name.startswith("sqs:")
+        },
+        "table_wcu_per_question": _per(figures.wcu, count),
+        "index_wcu_per_question": _per(figures.index_wcu, count),
+        "write_units_per_question": _per(figures.write_units, count),
+        "read_units_per_question": _per(figures.rcu, count),
         "interim_bytes_written_per_question": _per(interim_bytes, count, 1),
     }
 

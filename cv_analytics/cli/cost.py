@@ -148,8 +148,10 @@ def register(subparsers: Any) -> None:
         type=batch_fill,
         metavar="M",
         help="messages per processor batch, 1-10 (default: as measured, full batches of a busy "
-        "queue; a trickle of traffic gives smaller ones). The time per batch stays as "
-        "measured: an upper bound for smaller batches",
+        "queue; a trickle of traffic gives smaller ones). At 1, every question's query and "
+        "response arrive in different invocations: DynamoDB is priced at the measured split "
+        "query-first mix (linearly towards the same-batch mix at 10). The time per batch stays "
+        "as measured: an upper bound for smaller batches",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")

@@ -33,7 +33,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SplitFigures(_Model):
+    """A question whose query and response reach the processor in different invocations."""
+
+    dynamodb_requests_per_question: dict[str, float]
+    table_wcu_per_question: float = Field(ge=0)
+    index_wcu_per_question: float = Field(ge=0)
+    write_units_per_question: float = Field(gt=0)
+    read_units_per_question: float = Field(ge=0)
+    interim_bytes_written_per_question: float = Field(ge=0)
+
+
 class ProcessorFigures(_Model):
+    """The same-batch mix (a question's query and response mostly in one batch), with the split
+    mixes' DynamoDB figures beside it."""
+
     invocations_per_question: float = Field(gt=0)
     handler_ms_per_invocation: float = Field(gt=0)
     dynamodb_requests_per_question: dict[str, float]
@@ -49,6 +63,8 @@ class ProcessorFigures(_Model):
     analytics_item_bytes_per_question: float = Field(gt=0)
     index_entry_bytes_per_question: float = Field(ge=0)
     interim_bytes_written_per_question: float = Field(ge=0)
+    split_query_first: SplitFigures
+    split_response_first: SplitFigures
 
 
 class EdgeClientFigures(_Model):

@@ -13,7 +13,10 @@ less the always-free allowance when asked. The quantities, per question unless n
   and the weekly reporter at its memory for the measured CPU time per record, over two weeks
   of records (the week and the week before).
 - **DynamoDB writes and reads**: the measured write units (table and every index) and read units
-  per question; the reporter's weekly ``Query`` of six weeks of index entries (eventually
+  per question: at the measured batches (10 messages), the same-batch mix (a question's query and
+  response mostly in one invocation); with batches of 1 message, the split query-first mix (its
+  query and response always in different invocations: an interim item, more writes); between,
+  linearly between the two (:func:`same_batch_share`); the reporter's weekly ``Query`` of six weeks of index entries (eventually
   consistent: half a unit per 4 KB).
 - **DynamoDB storage**: the analytics items and every index entry for the records' TTL (90 days,
   plus DynamoDB's 100 bytes per item), and the interim items for at most their TTL (24 hours);
@@ -117,6 +120,17 @@ class Usage:
             return measured
         return EVENTS_PER_QUESTION / self.messages_per_batch
 
+    def same_batch_share(self, measured_invocations_per_question: float) -> float:
+        """How much of the same-batch mix's figures apply, the rest the split query-first mix's:
+        1 at the measured fill (or as measured), 0 with one message per batch (no question's query
+        and response can share an invocation), linear between: the chance a response shares its
+        query's batch grows with the batch, and a straight line is the plainest assumption between
+        the two measured ends (neither end is extrapolated)."""
+        measured_fill = EVENTS_PER_QUESTION / measured_invocations_per_question
+        if self.messages_per_batch is None or measured_fill <= 1:
+            return 1.0
+        return min(1.0, (self.messages_per_batch - 1) / (measured_fill - 1))
+
     @property
     def records_in_table(self) -> float:
         return self.questions_per_month * RECORD_TTL_DAYS / DAYS_PER_MONTH
@@ -146,13 +160,22 @@ def quantities(
 
     if design == "ours":
         sends = inputs.edge_client.send_requests_per_question
-        write_units, read_units = (
-            processor.write_units_per_question,
-            processor.read_units_per_question,
+        share, split = (
+            usage.same_batch_share(processor.invocations_per_question),
+            processor.split_query_first,
         )
+
+        def mixed(same_batch: float, split_query_first: float) -> float:
+            return share * same_batch + (1 - share) * split_query_first
+
+        write_units = mixed(processor.write_units_per_question, split.write_units_per_question)
+        read_units = mixed(processor.read_units_per_question, split.read_units_per_question)
         item_bytes = processor.analytics_item_bytes_per_question
         index_bytes = processor.index_entry_bytes_per_question
-        interim_bytes = processor.interim_bytes_written_per_question
+        interim_bytes = mixed(
+            processor.interim_bytes_written_per_question,
+            split.interim_bytes_written_per_question,
+        )
         log_bytes = processor.log_bytes_per_question
         # Every index entry the reporter reads is what week-index projects.
         entry_read_bytes = max(0.0, index_bytes - ITEM_OVERHEAD_BYTES)

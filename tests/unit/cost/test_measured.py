@@ -38,9 +38,20 @@ def test_the_file_is_the_benchs_output_and_loads(committed):
     assert measured_inputs().questions == committed["questions"]
 
 
+def _flat(figures: dict, prefix: str = "") -> dict:
+    """Nested figures (the split mixes) as one level: ``split_query_first.write_units...``."""
+    flat = {}
+    for key, value in figures.items():
+        if isinstance(value, dict) and key.startswith("split_"):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 @pytest.mark.parametrize("part", ["processor", "edge_client", "seed_design"])
 def test_the_counts_and_bytes_are_current(committed, measured_now, part):
-    now, then = measured_now[part], committed[part]
+    now, then = _flat(measured_now[part]), _flat(committed[part])
     assert set(now) == set(then), f"{part} is stale: run `make cost-inputs`"
     counts = {k for k in now if k not in TIMED and "bytes" not in k}
     assert {k: now[k] for k in counts} == {k: then[k] for k in counts}, (
@@ -50,6 +61,14 @@ def test_the_counts_and_bytes_are_current(committed, measured_now, part):
         assert now[key] == pytest.approx(then[key], rel=0.01, abs=0.5), (
             f"{part}.{key} is stale: run `make cost-inputs`"
         )
+
+
+def test_the_split_mixes_are_measured_and_cost_more_writes_than_the_same_batch_one(committed):
+    processor = committed["processor"]
+    same = processor["write_units_per_question"]
+    query_first = processor["split_query_first"]["write_units_per_question"]
+    response_first = processor["split_response_first"]["write_units_per_question"]
+    assert same < query_first < response_first
 
 
 def test_the_timed_figures_have_their_shape(committed, measured_now):
