@@ -27,6 +27,10 @@ What is measured, and how:
   in-memory transport.
 - **Reporter**: CPU seconds per record of one week's aggregation, clustering and rendering
   (``bench.reporter_aggregate.one_pass``).
+- **CloudWatch alarms**: counted from the deployment's own files (``template.yaml``'s
+  ``AWS::CloudWatch::Alarm`` resources, every ``*_infra`` module's ``aws_cloudwatch_metric_alarm``
+  with its ``for_each`` resolved from the module's locals), as AWS bills them: one alarm metric per
+  standard alarm, one per metric in a metric-math alarm's expression.
 - **Lambda's own log lines**: START, END and REPORT per invocation, sized from a line of each in
   the format AWS documents.
 
@@ -153,6 +157,93 @@ def measure_split(count: int, seed: int, mix: str) -> dict[str, Any]:
     }
 
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _template_alarm_metrics(template: Path) -> list[int]:
+    """The alarm metrics of each ``AWS::CloudWatch::Alarm`` in a SAM/CloudFormation template (every
+    service's stack together: one deployment of each)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+    Loader.add_multi_constructor("!", tagged)
+    document = yaml.load(template.read_text(encoding="utf-8"), Loader=Loader)
+    alarms = []
+    for resource in document["Resources"].values():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        properties = resource["Properties"]
+        if "Metrics" in properties:
+            alarms.append(sum("MetricStat" in query for query in properties["Metrics"]))
+        else:
+            alarms.append(1)
+    return alarms
+
+
+def _resolve(reference: Any, locals_: dict[str, Any], what: str) -> Any:
+    """``${local.NAME}`` as its value; anything else this counter cannot know fails loudly."""
+    [text] = reference if isinstance(reference, list) else [reference]
+    if isinstance(text, str) and text.startswith("${local.") and text.endswith("}"):
+        [value] = locals_[text[len("${local.") : -1]]
+        return value
+    raise ValueError(f"cannot count the alarms of {what}: {text!r} (extend bench.cost_inputs)")
+
+
+def _terraform_alarm_metrics(module_dir: Path) -> list[int]:
+    """The alarm metrics of each ``aws_cloudwatch_metric_alarm`` instance of a Terraform module."""
+    from cv_analytics.infra.hcl import blocks, load_module, typed_blocks
+
+    module = load_module(module_dir)
+    locals_ = {name: value for name, value in blocks(module, "locals")}
+    alarms = []
+    for kind, name, body in typed_blocks(module, "resource"):
+        if kind == "aws_cloudwatch_composite_alarm":
+            raise ValueError(f"{module_dir.name}: composite alarm {name}: price it")
+        if kind != "aws_cloudwatch_metric_alarm":
+            continue
+        what = f"{module_dir.name}/{name}"
+        if "count" in body:
+            raise ValueError(f"cannot count the alarms of {what}: count (extend bench.cost_inputs)")
+        instances = _resolve(body["for_each"], locals_, what) if "for_each" in body else {"": {}}
+        for instance in instances.values():
+            if "metric_query" not in body and "dynamic" not in body:
+                alarms.append(1)
+                continue
+            metrics = sum("metric" in query for query in body.get("metric_query", []))
+            for dynamic in body.get("dynamic", []):
+                if "metric_query" not in dynamic:
+                    continue
+                [source] = dynamic["metric_query"]["for_each"]
+                if source != "${each.value.metrics}":
+                    raise ValueError(f"cannot count the metrics of {what}: {source!r}")
+                metrics += len(instance["metrics"])
+            alarms.append(metrics)
+    return alarms
+
+
+def measure_alarms(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The CloudWatch alarms the deployment creates, and the alarm metrics AWS bills for them."""
+    sources = {"template.yaml": _template_alarm_metrics(root / "template.yaml")}
+    for module_dir in sorted(root.glob("*_infra")):
+        if any(module_dir.glob("*.tf")):
+            sources[module_dir.name] = _terraform_alarm_metrics(module_dir)
+    every = [metrics for alarms in sources.values() for metrics in alarms]
+    return {
+        "alarms": len(every),
+        "alarm_metrics": sum(every),
+        "alarm_metrics_by_source": {name: sum(alarms) for name, alarms in sources.items()},
+    }
+
+
 def measure_seed(count: int, seed: int) -> dict[str, Any]:
     figures: Figures = seed_design(count, seed)
     record_bytes = interim_bytes = 0
@@ -228,6 +319,7 @@ def measure(count: int, seed: int, *, reporter_records: int = REPORTER_RECORDS) 
         "seed_design": measure_seed(count, seed),
         "reporter": measure_reporter(reporter_records),
         "lambda_platform_log_bytes_per_invocation": len(LAMBDA_PLATFORM_LINES.encode()),
+        "cloudwatch_alarms": measure_alarms(),
     }
 
 

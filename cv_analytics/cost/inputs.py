@@ -90,6 +90,15 @@ class ReporterFigures(_Model):
     cpu_seconds_per_record: float = Field(gt=0)
 
 
+class AlarmFigures(_Model):
+    """The deployment's CloudWatch alarms, counted from template.yaml and the ``*_infra`` modules."""
+
+    alarms: int = Field(ge=0)
+    #: What AWS bills: one per standard alarm, one per metric in a metric-math alarm.
+    alarm_metrics: int = Field(ge=0)
+    alarm_metrics_by_source: dict[str, int]
+
+
 class MeasuredInputs(_Model):
     generated_by: str
     questions: int = Field(gt=0)
@@ -100,6 +109,7 @@ class MeasuredInputs(_Model):
     seed_design: SeedFigures
     reporter: ReporterFigures
     lambda_platform_log_bytes_per_invocation: int = Field(gt=0)
+    cloudwatch_alarms: AlarmFigures
 
 
 @cache

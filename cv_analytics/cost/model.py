@@ -27,11 +27,15 @@ less the always-free allowance when asked. The quantities, per question unless n
   documents, Lambda's START/END/REPORT lines per invocation; archived for the log groups'
   retention (an upper bound: CloudWatch bills the compressed size).
 - **CloudWatch metrics**: each distinct metric the processor emitted in the measured run.
+- **CloudWatch alarms**: this system's alarm metrics, counted from template.yaml and the
+  Terraform modules (a metric-math alarm bills each metric in its expression); the seed design
+  had none of these alarms: 0 (which raises this system's ratio, never lowers it).
 - **SES**: one email a week per recipient; **EventBridge**: the weekly schedule's event.
 
 Where the seed design is not known in detail, it gets this system's figure (the time per batch,
 the metrics, the backups, the reporter's pattern): that keeps the ratio conservative, never in
-this system's favour.
+this system's favour. The alarms are the exception, for the same reason: the seed had none of
+ours, so it gets none.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ SERVICES = (
     "DynamoDB backups (PITR)",
     "CloudWatch Logs",
     "CloudWatch metrics",
+    "CloudWatch alarms",
     "SES",
     "EventBridge",
 )
@@ -216,6 +221,11 @@ def quantities(
             "logs.stored": ingested_gb * LOG_RETENTION_DAYS / DAYS_PER_MONTH,
         },
         "CloudWatch metrics": {"cloudwatch.metric": float(len(processor.metrics))},
+        "CloudWatch alarms": {
+            "cloudwatch.alarm_metric": (
+                float(inputs.cloudwatch_alarms.alarm_metrics) if design == "ours" else 0.0
+            )
+        },
         "SES": {"ses.email": WEEKS_PER_MONTH * usage.recipients},
         "EventBridge": {"eventbridge.event": WEEKS_PER_MONTH},
     }

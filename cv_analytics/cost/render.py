@@ -94,7 +94,9 @@ def preamble(report: CostReport) -> list[str]:
         f"{p.handler_ms_per_invocation:g} ms at {PROCESSOR_MEMORY_MB} MB,",
         f"{p.log_bytes_per_question:g} log bytes (seed design: "
         f"{p.debug_log_bytes_per_question - p.log_bytes_per_question:g}), "
-        f"{len(p.metrics)} custom metrics.",
+        f"{len(p.metrics)} custom metrics;",
+        f"{m.cloudwatch_alarms.alarms} CloudWatch alarms billed as "
+        f"{m.cloudwatch_alarms.alarm_metrics} alarm metrics (seed design: none).",
         f"Write units: the same-batch mix (a question's query and response mostly in one batch of "
         f"{fill:g});",
         f"split across batches, query first: {split.write_units_per_question:g} (what "

@@ -17,6 +17,7 @@ import pytest
 
 from bench import cost_inputs
 from cv_analytics.cost.inputs import MEASURED_FILE, measured_inputs
+from cv_analytics.infra.hcl import hcl2tojson_binary
 
 TIMED = {"handler_ms_per_invocation"}
 
@@ -69,6 +70,82 @@ def test_the_split_mixes_are_measured_and_cost_more_writes_than_the_same_batch_o
     query_first = processor["split_query_first"]["write_units_per_question"]
     response_first = processor["split_response_first"]["write_units_per_question"]
     assert same < query_first < response_first
+
+
+def test_the_alarm_count_is_the_deployments(committed):
+    """Adding or removing an alarm in template.yaml or a Terraform module changes the bill."""
+    assert committed["cloudwatch_alarms"] == cost_inputs.measure_alarms(), (
+        "the deployment's alarms changed: run `make cost-inputs`"
+    )
+    assert (
+        committed["cloudwatch_alarms"]["alarm_metrics"] >= committed["cloudwatch_alarms"]["alarms"]
+    )
+
+
+TEMPLATE_WITH_ALARMS = """\
+Resources:
+  Plain:
+    Type: AWS::CloudWatch::Alarm
+    Condition: IsProcessor
+    Properties: {MetricName: Errors, Namespace: AWS/Lambda}
+  Math:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      Metrics:
+        - {Id: rate, Expression: a / b}
+        - {Id: a, MetricStat: {Metric: {MetricName: A}, Period: 60, Stat: Sum}}
+        - {Id: b, MetricStat: {Metric: {MetricName: !Sub "${Name}-B"}, Period: 60, Stat: Sum}}
+  Queue:
+    Type: AWS::SQS::Queue
+"""
+
+MODULE_WITH_ALARMS = """\
+locals {
+  plain = { a = "x", b = "y" }
+  math  = { one = { metrics = { p = ["P", "Sum"], q = ["Q", "Sum"], r = ["R", "Sum"] } } }
+}
+resource "aws_cloudwatch_metric_alarm" "each" {
+  for_each    = local.plain
+  alarm_name  = each.value
+  metric_name = "Errors"
+}
+resource "aws_cloudwatch_metric_alarm" "single" {
+  alarm_name  = "single"
+  metric_name = "Errors"
+}
+resource "aws_cloudwatch_metric_alarm" "math" {
+  for_each   = local.math
+  alarm_name = each.key
+  metric_query {
+    id         = "e"
+    expression = "p + q + r"
+  }
+  dynamic "metric_query" {
+    for_each = each.value.metrics
+    content {
+      id = metric_query.key
+      metric {
+        metric_name = metric_query.value[0]
+        stat        = metric_query.value[1]
+      }
+    }
+  }
+}
+"""
+
+
+@pytest.mark.skipif(hcl2tojson_binary() is None, reason="hcl2tojson not installed (make tools)")
+def test_alarms_are_counted_as_aws_bills_them(tmp_path):
+    """One alarm metric per standard alarm (each ``for_each`` instance), one per metric in a
+    metric-math alarm's expression (the expression itself is free)."""
+    (tmp_path / "template.yaml").write_text(TEMPLATE_WITH_ALARMS, encoding="utf-8")
+    (tmp_path / "some_infra").mkdir()
+    (tmp_path / "some_infra" / "alarms.tf").write_text(MODULE_WITH_ALARMS, encoding="utf-8")
+    assert cost_inputs.measure_alarms(tmp_path) == {
+        "alarms": 2 + 2 + 1 + 1,
+        "alarm_metrics": (1 + 2) + (2 + 1 + 3),
+        "alarm_metrics_by_source": {"template.yaml": 3, "some_infra": 6},
+    }
 
 
 def test_the_timed_figures_have_their_shape(committed, measured_now):

@@ -8,6 +8,7 @@ import pytest
 
 from cv_analytics.cost import inputs as cost_inputs
 from cv_analytics.cost.inputs import (
+    AlarmFigures,
     EdgeClientFigures,
     MeasuredInputs,
     ProcessorFigures,
@@ -77,6 +78,9 @@ INPUTS = MeasuredInputs(
     ),
     reporter=ReporterFigures(records=10_000, cpu_seconds_per_record=1e-4),
     lambda_platform_log_bytes_per_invocation=250,
+    cloudwatch_alarms=AlarmFigures(
+        alarms=10, alarm_metrics=15, alarm_metrics_by_source={"template.yaml": 15}
+    ),
 )
 
 
@@ -133,6 +137,14 @@ def test_logs_are_the_measured_bytes_and_the_seed_logs_each_event():
     assert ours.quantities["CloudWatch Logs"]["logs.ingested"] == pytest.approx(ours_gb)
     assert seed.quantities["CloudWatch Logs"]["logs.ingested"] == pytest.approx(seed_gb)
     assert ours.usd["CloudWatch metrics"] == pytest.approx(2 * 0.30)
+
+
+def test_alarms_bill_each_alarm_metric_and_the_seed_had_none():
+    ours, seed = list_prices("ours"), list_prices("seed")
+    assert ours.usd["CloudWatch alarms"] == pytest.approx(15 * 0.10)
+    assert seed.usd["CloudWatch alarms"] == 0
+    free = estimate("ours", Usage(M), free_tier=True, inputs=INPUTS)
+    assert free.usd["CloudWatch alarms"] == pytest.approx((15 - 10) * 0.10)
 
 
 def test_ses_sends_one_email_a_week_per_recipient():
