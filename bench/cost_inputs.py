@@ -26,7 +26,9 @@ What is measured, and how:
   invocation: the query and its response in one request), through the real client into an
   in-memory transport.
 - **Reporter**: CPU seconds per record of one week's aggregation, clustering and rendering
-  (``bench.reporter_aggregate.one_pass``).
+  (``bench.reporter_aggregate.one_pass``). A lower bound of what Lambda bills (wall time): the
+  round trips to DynamoDB (``Query`` pages) and SES are not in it; timing them against moto
+  in-process would time moto, not AWS's network.
 - **CloudWatch alarms**: counted from the deployment's own files (``template.yaml``'s
   ``AWS::CloudWatch::Alarm`` resources, every ``*_infra`` module's ``aws_cloudwatch_metric_alarm``
   with its ``for_each`` resolved from the module's locals), as AWS bills them: one alarm metric per

@@ -86,6 +86,9 @@ class SeedFigures(_Model):
 
 
 class ReporterFigures(_Model):
+    """CPU time per record of the reporter's work on the records: a lower bound of the wall time
+    Lambda bills (the DynamoDB ``Query`` and SES round trips are not in it)."""
+
     records: int = Field(gt=0)
     cpu_seconds_per_record: float = Field(gt=0)
 

@@ -11,7 +11,11 @@ less the always-free allowance when asked. The quantities, per question unless n
   from a busy queue; ``Usage.messages_per_batch`` sets another fill)
   at the processor's memory, billed per started millisecond of the measured time in the handler;
   and the weekly reporter at its memory for the measured CPU time per record, over two weeks
-  of records (the week and the week before).
+  of records (the week and the week before). That is a lower bound: Lambda bills wall time,
+  which also holds the reporter's waits on DynamoDB ``Query`` pages and on SES, not measured
+  (``bench.reporter_aggregate`` times the work on the records only). At 1M questions a month
+  the reporter's duration is a fraction of a cent, so even several times as long moves the total
+  by cents.
 - **DynamoDB writes and reads**: the measured write units (table and every index) and read units
   per question: at the measured batches (10 messages), the same-batch mix (a question's query and
   response mostly in one invocation); with batches of 1 message, the split query-first mix (its

@@ -4,6 +4,8 @@ settings the model prices at are the deployment's."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from cv_analytics.cost import inputs as cost_inputs
@@ -145,6 +147,23 @@ def test_alarms_bill_each_alarm_metric_and_the_seed_had_none():
     assert seed.usd["CloudWatch alarms"] == 0
     free = estimate("ours", Usage(M), free_tier=True, inputs=INPUTS)
     assert free.usd["CloudWatch alarms"] == pytest.approx((15 - 10) * 0.10)
+
+
+def test_the_reporters_duration_is_said_to_be_a_lower_bound_and_is_too_small_to_matter():
+    """It is CPU time on the records, not the wall time Lambda bills (Query and SES round trips
+    excluded): the docs say so, and the README's claim that it is a fraction of a cent at 1M
+    (so several times as long moves the totals by cents) stays true of the measured figure."""
+    from cv_analytics.cost import model
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    costs = readme[readme.index("## Costs") :]
+    assert "a lower bound: Lambda bills\nwall time" in costs
+    assert "lower bound" in " ".join((model.__doc__ or "").split())
+    assert "lower bound" in (ReporterFigures.__doc__ or "")
+    measured = measured_inputs()
+    seconds = measured.reporter.cpu_seconds_per_record * Usage(M).questions_per_week * 2
+    gb_seconds = 52 / 12 * cost_inputs.REPORTER_MEMORY_MB / 1024 * seconds
+    assert gb_seconds * PRICES["lambda.arm64_gb_second"].usd < 0.01
 
 
 def test_ses_sends_one_email_a_week_per_recipient():
