@@ -16,6 +16,9 @@ What is measured, and how:
   per question at INFO (one summary line per batch) and, for the seed design, at DEBUG (a line
   per event, as the seed logged); the CloudWatch EMF document each invocation flushes
   (powertools ``Metrics``): its bytes, and the distinct metric names (each a custom metric).
+  And the split mixes' DynamoDB figures (requests, write and read units, interim bytes): query
+  first (a question's query and its response in different invocations, as always with batches of
+  one message) and response first (the response overtook its query: rare, the worst case).
 - **Storage**: the analytics items and their ``week-index`` entries after the run, sized with
   DynamoDB's accounting plus its 100 bytes of overhead per item and per index entry; the interim
   items written per question (each kept at most 24 hours, its TTL).
@@ -23,7 +26,13 @@ What is measured, and how:
   invocation: the query and its response in one request), through the real client into an
   in-memory transport.
 - **Reporter**: CPU seconds per record of one week's aggregation, clustering and rendering
-  (``bench.reporter_aggregate.one_pass``).
+  (``bench.reporter_aggregate.one_pass``). A lower bound of what Lambda bills (wall time): the
+  round trips to DynamoDB (``Query`` pages) and SES are not in it; timing them against moto
+  in-process would time moto, not AWS's network.
+- **CloudWatch alarms**: counted from the deployment's own files (``template.yaml``'s
+  ``AWS::CloudWatch::Alarm`` resources, every ``*_infra`` module's ``aws_cloudwatch_metric_alarm``
+  with its ``for_each`` resolved from the module's locals), as AWS bills them: one alarm metric per
+  standard alarm, one per metric in a metric-math alarm's expression.
 - **Lambda's own log lines**: START, END and REPORT per invocation, sized from a line of each in
   the format AWS documents.
 
@@ -62,6 +71,12 @@ from processor.records import complete_record
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "cv_analytics" / "cost" / "measured.json"
 MIX = "same batch"
+#: The mixes where each question's query and response reach the processor in different
+#: invocations (always so with batches of one message): ``bench.processor_requests``'s.
+SPLIT_MIXES = {
+    "split_query_first": "split, query first",
+    "split_response_first": "split, response first",
+}
 #: DynamoDB's storage overhead per item, and per index entry (its pricing page).
 ITEM_OVERHEAD_BYTES = 100
 #: One invocation's platform lines, in the format of AWS's "Lambda function logs" page.
@@ -118,6 +133,116 @@ def measure_processor(count: int, seed: int) -> dict[str, Any]:
         "analytics_item_bytes_per_question": _per(table_bytes, count, 1),
         "index_entry_bytes_per_question": _per(index_bytes, count, 1),
         "interim_bytes_written_per_question": _per(interim_bytes, count, 1),
+        **{key: measure_split(count, seed, mix) for key, mix in SPLIT_MIXES.items()},
+    }
+
+
+def measure_split(count: int, seed: int, mix: str) -> dict[str, Any]:
+    """What a question costs the processor in DynamoDB when its query and its response arrive in
+    different invocations (``mix``: which comes first)."""
+    with mock_aws():
+        stack = _Stack()
+        figures = stack.measure(mix, count, order(mix, count, seed))
+        assert stack.statuses() == {"answered": count}
+        interim_bytes = stack.meter.interim_bytes_written
+    return {
+        "dynamodb_requests_per_question": {
+            name: _per(value, count)
+            for name, value in sorted(figures.requests.items())
+            if not name.startswith("sqs:")
+        },
+        "table_wcu_per_question": _per(figures.wcu, count),
+        "index_wcu_per_question": _per(figures.index_wcu, count),
+        "write_units_per_question": _per(figures.write_units, count),
+        "read_units_per_question": _per(figures.rcu, count),
+        "interim_bytes_written_per_question": _per(interim_bytes, count, 1),
+    }
+
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _template_alarm_metrics(template: Path) -> list[int]:
+    """The alarm metrics of each ``AWS::CloudWatch::Alarm`` in a SAM/CloudFormation template (every
+    service's stack together: one deployment of each)."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def tagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node)
+        return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+    Loader.add_multi_constructor("!", tagged)
+    document = yaml.load(template.read_text(encoding="utf-8"), Loader=Loader)
+    alarms = []
+    for resource in document["Resources"].values():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        properties = resource["Properties"]
+        if "Metrics" in properties:
+            alarms.append(sum("MetricStat" in query for query in properties["Metrics"]))
+        else:
+            alarms.append(1)
+    return alarms
+
+
+def _resolve(reference: Any, locals_: dict[str, Any], what: str) -> Any:
+    """``${local.NAME}`` as its value; anything else this counter cannot know fails loudly."""
+    [text] = reference if isinstance(reference, list) else [reference]
+    if isinstance(text, str) and text.startswith("${local.") and text.endswith("}"):
+        [value] = locals_[text[len("${local.") : -1]]
+        return value
+    raise ValueError(f"cannot count the alarms of {what}: {text!r} (extend bench.cost_inputs)")
+
+
+def _terraform_alarm_metrics(module_dir: Path) -> list[int]:
+    """The alarm metrics of each ``aws_cloudwatch_metric_alarm`` instance of a Terraform module."""
+    from cv_analytics.infra.hcl import blocks, load_module, typed_blocks
+
+    module = load_module(module_dir)
+    locals_ = {name: value for name, value in blocks(module, "locals")}
+    alarms = []
+    for kind, name, body in typed_blocks(module, "resource"):
+        if kind == "aws_cloudwatch_composite_alarm":
+            raise ValueError(f"{module_dir.name}: composite alarm {name}: price it")
+        if kind != "aws_cloudwatch_metric_alarm":
+            continue
+        what = f"{module_dir.name}/{name}"
+        if "count" in body:
+            raise ValueError(f"cannot count the alarms of {what}: count (extend bench.cost_inputs)")
+        instances = _resolve(body["for_each"], locals_, what) if "for_each" in body else {"": {}}
+        for instance in instances.values():
+            if "metric_query" not in body and "dynamic" not in body:
+                alarms.append(1)
+                continue
+            metrics = sum("metric" in query for query in body.get("metric_query", []))
+            for dynamic in body.get("dynamic", []):
+                if "metric_query" not in dynamic:
+                    continue
+                [source] = dynamic["metric_query"]["for_each"]
+                if source != "${each.value.metrics}":
+                    raise ValueError(f"cannot count the metrics of {what}: {source!r}")
+                metrics += len(instance["metrics"])
+            alarms.append(metrics)
+    return alarms
+
+
+def measure_alarms(root: Path = REPO_ROOT) -> dict[str, Any]:
+    """The CloudWatch alarms the deployment creates, and the alarm metrics AWS bills for them."""
+    sources = {"template.yaml": _template_alarm_metrics(root / "template.yaml")}
+    for module_dir in sorted(root.glob("*_infra")):
+        if any(module_dir.glob("*.tf")):
+            sources[module_dir.name] = _terraform_alarm_metrics(module_dir)
+    every = [metrics for alarms in sources.values() for metrics in alarms]
+    return {
+        "alarms": len(every),
+        "alarm_metrics": sum(every),
+        "alarm_metrics_by_source": {name: sum(alarms) for name, alarms in sources.items()},
     }
 
 
@@ -196,6 +321,7 @@ def measure(count: int, seed: int, *, reporter_records: int = REPORTER_RECORDS) 
         "seed_design": measure_seed(count, seed),
         "reporter": measure_reporter(reporter_records),
         "lambda_platform_log_bytes_per_invocation": len(LAMBDA_PLATFORM_LINES.encode()),
+        "cloudwatch_alarms": measure_alarms(),
     }
 
 

@@ -4,6 +4,7 @@ design on the same prices (:mod:`cv_analytics.cost`). Base dependencies only; ca
 from __future__ import annotations
 
 import argparse
+from decimal import Decimal, DecimalException, localcontext
 from typing import Any
 
 from cv_analytics.cli.common import EXIT_OK, add_command
@@ -32,26 +33,41 @@ SUFFIXES = {"k": 1_000, "m": 1_000_000}
 
 
 def questions_count(text: str) -> int:
-    """A positive count, optionally with a k or M suffix (``250k``, ``1M``) or commas."""
+    """A positive count, optionally with a k or M suffix (``250k``, ``4.1M``) or commas; at most
+    :data:`~cv_analytics.cost.model.MAX_QUESTIONS` a month. Parsed as a decimal, not a float:
+    ``4.1M`` is 4,100,000 exactly, and a long integer keeps every digit."""
+    from cv_analytics.cost.model import MAX_QUESTIONS
+
     cleaned = text.strip().replace(",", "").replace("_", "")
     multiplier = SUFFIXES.get(cleaned[-1:].lower(), 1)
     number = cleaned[:-1] if multiplier != 1 else cleaned
     try:
-        value = float(number) * multiplier
-    except ValueError:
+        with localcontext() as exact:  # every digit typed, never rounded to 28
+            exact.prec = max(exact.prec, len(number) + 8)
+            value = Decimal(number) * multiplier
+    except (DecimalException, ValueError):
         raise argparse.ArgumentTypeError(f"not a number of questions: {text!r}") from None
-    if value <= 0 or value != int(value):
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number of questions: {text!r}")
+    if value > MAX_QUESTIONS:
+        raise argparse.ArgumentTypeError(
+            f"at most {MAX_QUESTIONS:,.0f} questions a month, not {text!r}"
+        )
+    if value <= 0 or value != value.to_integral_value():
         raise argparse.ArgumentTypeError(f"need a positive whole number of questions: {text!r}")
     return int(value)
 
 
-def positive_int(text: str) -> int:
+def recipients_count(text: str) -> int:
+    """Addresses the weekly email goes to: 1 to :data:`~cv_analytics.cost.model.MAX_RECIPIENTS`."""
+    from cv_analytics.cost.model import MAX_RECIPIENTS
+
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"need at least 1: {text!r}")
+        raise argparse.ArgumentTypeError(f"not a whole number of recipients: {text!r}") from None
+    if not 1 <= value <= MAX_RECIPIENTS:
+        raise argparse.ArgumentTypeError(f"recipients: 1 to {MAX_RECIPIENTS:,}, not {text!r}")
     return value
 
 
@@ -59,9 +75,11 @@ def batch_fill(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"a FIFO batch holds 1 to 10 messages, not {text}")
+        raise argparse.ArgumentTypeError(f"not a number of messages per batch: {text!r}") from None
+    if not 1 <= value <= 10:  # also rejects nan
+        raise argparse.ArgumentTypeError(
+            f"messages per batch: a FIFO batch holds 1 to 10 messages, not {text!r}"
+        )
     return value
 
 
@@ -104,7 +122,8 @@ def register(subparsers: Any) -> None:
         action="append",
         type=questions_count,
         metavar="N",
-        help="questions a month, repeatable; k and M suffixes (default: 10k 100k 1M 10M)",
+        help="questions a month (at most 1e12), repeatable; k and M suffixes "
+        "(default: 10k 100k 1M 10M)",
     )
     parser.add_argument(
         "--currency",
@@ -120,17 +139,19 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--recipients",
-        type=positive_int,
+        type=recipients_count,
         default=1,
-        help="addresses the weekly email goes to (default: 1)",
+        help="addresses the weekly email goes to, 1 to 10,000 (default: 1)",
     )
     parser.add_argument(
         "--messages-per-batch",
         type=batch_fill,
         metavar="M",
         help="messages per processor batch, 1-10 (default: as measured, full batches of a busy "
-        "queue; a trickle of traffic gives smaller ones). The time per batch stays as "
-        "measured: an upper bound for smaller batches",
+        "queue; a trickle of traffic gives smaller ones). At 1, every question's query and "
+        "response arrive in different invocations: DynamoDB is priced at the measured split "
+        "query-first mix (linearly towards the same-batch mix at 10). The time per batch stays "
+        "as measured: an upper bound for smaller batches",
     )
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")

@@ -33,7 +33,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SplitFigures(_Model):
+    """A question whose query and response reach the processor in different invocations."""
+
+    dynamodb_requests_per_question: dict[str, float]
+    table_wcu_per_question: float = Field(ge=0)
+    index_wcu_per_question: float = Field(ge=0)
+    write_units_per_question: float = Field(gt=0)
+    read_units_per_question: float = Field(ge=0)
+    interim_bytes_written_per_question: float = Field(ge=0)
+
+
 class ProcessorFigures(_Model):
+    """The same-batch mix (a question's query and response mostly in one batch), with the split
+    mixes' DynamoDB figures beside it."""
+
     invocations_per_question: float = Field(gt=0)
     handler_ms_per_invocation: float = Field(gt=0)
     dynamodb_requests_per_question: dict[str, float]
@@ -49,6 +63,8 @@ class ProcessorFigures(_Model):
     analytics_item_bytes_per_question: float = Field(gt=0)
     index_entry_bytes_per_question: float = Field(ge=0)
     interim_bytes_written_per_question: float = Field(ge=0)
+    split_query_first: SplitFigures
+    split_response_first: SplitFigures
 
 
 class EdgeClientFigures(_Model):
@@ -70,8 +86,20 @@ class SeedFigures(_Model):
 
 
 class ReporterFigures(_Model):
+    """CPU time per record of the reporter's work on the records: a lower bound of the wall time
+    Lambda bills (the DynamoDB ``Query`` and SES round trips are not in it)."""
+
     records: int = Field(gt=0)
     cpu_seconds_per_record: float = Field(gt=0)
+
+
+class AlarmFigures(_Model):
+    """The deployment's CloudWatch alarms, counted from template.yaml and the ``*_infra`` modules."""
+
+    alarms: int = Field(ge=0)
+    #: What AWS bills: one per standard alarm, one per metric in a metric-math alarm.
+    alarm_metrics: int = Field(ge=0)
+    alarm_metrics_by_source: dict[str, int]
 
 
 class MeasuredInputs(_Model):
@@ -84,6 +112,7 @@ class MeasuredInputs(_Model):
     seed_design: SeedFigures
     reporter: ReporterFigures
     lambda_platform_log_bytes_per_invocation: int = Field(gt=0)
+    cloudwatch_alarms: AlarmFigures
 
 
 @cache

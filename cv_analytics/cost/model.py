@@ -11,9 +11,16 @@ less the always-free allowance when asked. The quantities, per question unless n
   from a busy queue; ``Usage.messages_per_batch`` sets another fill)
   at the processor's memory, billed per started millisecond of the measured time in the handler;
   and the weekly reporter at its memory for the measured CPU time per record, over two weeks
-  of records (the week and the week before).
+  of records (the week and the week before). That is a lower bound: Lambda bills wall time,
+  which also holds the reporter's waits on DynamoDB ``Query`` pages and on SES, not measured
+  (``bench.reporter_aggregate`` times the work on the records only). At 1M questions a month
+  the reporter's duration is a fraction of a cent, so even several times as long moves the total
+  by cents.
 - **DynamoDB writes and reads**: the measured write units (table and every index) and read units
-  per question; the reporter's weekly ``Query`` of six weeks of index entries (eventually
+  per question: at the measured batches (10 messages), the same-batch mix (a question's query and
+  response mostly in one invocation); with batches of 1 message, the split query-first mix (its
+  query and response always in different invocations: an interim item, more writes); between,
+  linearly between the two (:func:`same_batch_share`); the reporter's weekly ``Query`` of six weeks of index entries (eventually
   consistent: half a unit per 4 KB).
 - **DynamoDB storage**: the analytics items and every index entry for the records' TTL (90 days,
   plus DynamoDB's 100 bytes per item), and the interim items for at most their TTL (24 hours);
@@ -24,11 +31,15 @@ less the always-free allowance when asked. The quantities, per question unless n
   documents, Lambda's START/END/REPORT lines per invocation; archived for the log groups'
   retention (an upper bound: CloudWatch bills the compressed size).
 - **CloudWatch metrics**: each distinct metric the processor emitted in the measured run.
+- **CloudWatch alarms**: this system's alarm metrics, counted from template.yaml and the
+  Terraform modules (a metric-math alarm bills each metric in its expression); the seed design
+  had none of these alarms: 0 (which raises this system's ratio, never lowers it).
 - **SES**: one email a week per recipient; **EventBridge**: the weekly schedule's event.
 
 Where the seed design is not known in detail, it gets this system's figure (the time per batch,
 the metrics, the backups, the reporter's pattern): that keeps the ratio conservative, never in
-this system's favour.
+this system's favour. The alarms are the exception, for the same reason: the seed had none of
+ours, so it gets none.
 """
 
 from __future__ import annotations
@@ -65,6 +76,7 @@ SERVICES = (
     "DynamoDB backups (PITR)",
     "CloudWatch Logs",
     "CloudWatch metrics",
+    "CloudWatch alarms",
     "SES",
     "EventBridge",
 )
@@ -83,6 +95,10 @@ ITEM_OVERHEAD_BYTES = 100
 Quantities = dict[str, float]
 
 
+#: The most questions a month the model prices (a thousand times any chatbot's traffic: the bound
+#: keeps every quantity a finite float), and the most recipients of the weekly email.
+MAX_QUESTIONS = 10**12
+MAX_RECIPIENTS = 10_000
 #: Events per answered question (its query and its response).
 EVENTS_PER_QUESTION = 2
 #: The most messages Lambda's event source mapping hands one invocation from a FIFO queue.
@@ -100,6 +116,11 @@ class Usage:
     messages_per_batch: float | None = None
 
     def __post_init__(self) -> None:
+        q = self.questions_per_month
+        if not (math.isfinite(q) and 0 < q <= MAX_QUESTIONS):
+            raise ValueError(f"questions per month: above 0, at most {MAX_QUESTIONS:g}, not {q}")
+        if not 1 <= self.recipients <= MAX_RECIPIENTS:
+            raise ValueError(f"recipients: 1 to {MAX_RECIPIENTS}, not {self.recipients}")
         if self.messages_per_batch is not None and not 1 <= self.messages_per_batch <= MAX_BATCH:
             raise ValueError(f"messages per batch: 1 to {MAX_BATCH}, not {self.messages_per_batch}")
 
@@ -107,6 +128,17 @@ class Usage:
         if self.messages_per_batch is None:
             return measured
         return EVENTS_PER_QUESTION / self.messages_per_batch
+
+    def same_batch_share(self, measured_invocations_per_question: float) -> float:
+        """How much of the same-batch mix's figures apply, the rest the split query-first mix's:
+        1 at the measured fill (or as measured), 0 with one message per batch (no question's query
+        and response can share an invocation), linear between: the chance a response shares its
+        query's batch grows with the batch, and a straight line is the plainest assumption between
+        the two measured ends (neither end is extrapolated)."""
+        measured_fill = EVENTS_PER_QUESTION / measured_invocations_per_question
+        if self.messages_per_batch is None or measured_fill <= 1:
+            return 1.0
+        return min(1.0, (self.messages_per_batch - 1) / (measured_fill - 1))
 
     @property
     def records_in_table(self) -> float:
@@ -137,13 +169,22 @@ def quantities(
 
     if design == "ours":
         sends = inputs.edge_client.send_requests_per_question
-        write_units, read_units = (
-            processor.write_units_per_question,
-            processor.read_units_per_question,
+        share, split = (
+            usage.same_batch_share(processor.invocations_per_question),
+            processor.split_query_first,
         )
+
+        def mixed(same_batch: float, split_query_first: float) -> float:
+            return share * same_batch + (1 - share) * split_query_first
+
+        write_units = mixed(processor.write_units_per_question, split.write_units_per_question)
+        read_units = mixed(processor.read_units_per_question, split.read_units_per_question)
         item_bytes = processor.analytics_item_bytes_per_question
         index_bytes = processor.index_entry_bytes_per_question
-        interim_bytes = processor.interim_bytes_written_per_question
+        interim_bytes = mixed(
+            processor.interim_bytes_written_per_question,
+            split.interim_bytes_written_per_question,
+        )
         log_bytes = processor.log_bytes_per_question
         # Every index entry the reporter reads is what week-index projects.
         entry_read_bytes = max(0.0, index_bytes - ITEM_OVERHEAD_BYTES)
@@ -184,6 +225,11 @@ def quantities(
             "logs.stored": ingested_gb * LOG_RETENTION_DAYS / DAYS_PER_MONTH,
         },
         "CloudWatch metrics": {"cloudwatch.metric": float(len(processor.metrics))},
+        "CloudWatch alarms": {
+            "cloudwatch.alarm_metric": (
+                float(inputs.cloudwatch_alarms.alarm_metrics) if design == "ours" else 0.0
+            )
+        },
         "SES": {"ses.email": WEEKS_PER_MONTH * usage.recipients},
         "EventBridge": {"eventbridge.event": WEEKS_PER_MONTH},
     }

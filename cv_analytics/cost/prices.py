@@ -58,6 +58,10 @@ PRICES: dict[str, Price] = {
     # The free 5 GB covers ingestion and archive together: counted against ingestion only.
     "logs.stored": Price(0.03, "GB-month of CloudWatch Logs archived", _CLOUDWATCH),
     "cloudwatch.metric": Price(0.30, "custom metric-month (EMF included, first 10,000)", _CLOUDWATCH, 10),
+    "cloudwatch.alarm_metric": Price(
+        0.10, "standard-resolution alarm metric-month (a metric-math alarm: each metric in it)",
+        _CLOUDWATCH, 10,
+    ),
     "ses.email": Price(0.10 / 1000, "email sent (SES outbound)", _SES),
     "eventbridge.event": Price(1.00 / 1e6, "event matched by a rule (at most the custom-event price)", _EVENTBRIDGE),
     # -- the data-out paths (cv_analytics.data.costs) --

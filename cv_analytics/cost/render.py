@@ -18,6 +18,7 @@ from cv_analytics.cost.model import (
     TARGET_RATIO,
     Comparison,
     Estimate,
+    Usage,
     compare,
 )
 from cv_analytics.cost.prices import GBP_PER_USD, PRICES_AS_OF, PRICES_REGION
@@ -79,6 +80,8 @@ def _free_label(free_tier: bool) -> str:
 def preamble(report: CostReport) -> list[str]:
     m = report.measured
     p, seed = m.processor, m.seed_design
+    split, worst = p.split_query_first, p.split_response_first
+    fill = EVENTS_PER_QUESTION / p.invocations_per_question
     lines = [
         f"Monthly cost of the pipeline at AWS list prices ({PRICES_REGION}, as of {PRICES_AS_OF};",
         f"each price's source in cv_analytics/cost/prices.py), £ at {GBP_PER_USD} per $.",
@@ -87,16 +90,28 @@ def preamble(report: CostReport) -> list[str]:
         f"{seed.send_requests_per_question:g}), {p.write_units_per_question:g} DynamoDB write "
         f"units with the index (seed design: {seed.write_units_per_question:g}),",
         f"{p.invocations_per_question:g} processor invocations "
-        f"({EVENTS_PER_QUESTION / p.invocations_per_question:g} messages each) of "
+        f"({fill:g} messages each) of "
         f"{p.handler_ms_per_invocation:g} ms at {PROCESSOR_MEMORY_MB} MB,",
         f"{p.log_bytes_per_question:g} log bytes (seed design: "
         f"{p.debug_log_bytes_per_question - p.log_bytes_per_question:g}), "
-        f"{len(p.metrics)} custom metrics.",
+        f"{len(p.metrics)} custom metrics;",
+        f"{m.cloudwatch_alarms.alarms} CloudWatch alarms billed as "
+        f"{m.cloudwatch_alarms.alarm_metrics} alarm metrics (seed design: none).",
+        f"Write units: the same-batch mix (a question's query and response mostly in one batch of "
+        f"{fill:g});",
+        f"split across batches, query first: {split.write_units_per_question:g} (what "
+        "`--messages-per-batch 1` prices; linear between);",
+        f"response first (rare: it overtook its query): {worst.write_units_per_question:g}, "
+        "not priced.",
     ]
     if report.messages_per_batch is not None:
+        usage = Usage(1, messages_per_batch=report.messages_per_batch)
+        share = usage.same_batch_share(p.invocations_per_question)
+        units = share * p.write_units_per_question + (1 - share) * split.write_units_per_question
         lines.append(
-            f"Priced at {report.messages_per_batch:g} messages per processor batch (measured: "
-            f"{EVENTS_PER_QUESTION / p.invocations_per_question:g})."
+            f"Priced at {report.messages_per_batch:g} "
+            f"message{'' if report.messages_per_batch == 1 else 's'} per processor batch (measured: "
+            f"{fill:g}): {units:.3f} write units per question."
         )
     return lines
 
