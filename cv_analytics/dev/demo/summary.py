@@ -73,7 +73,7 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
     elif result.ok:
         lines.append(
             "DEMO OK: every event is accounted for and the report's numbers match (some quality "
-            "checks not judged at this size: see above)."
+            "checks not judged at this size or without earlier weeks: see above)."
         )
     else:
         lines.append(f"DEMO FAILED: {len(result.problems)} problem(s):")
