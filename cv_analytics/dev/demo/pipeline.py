@@ -420,7 +420,10 @@ def run_pipeline(
     )
     result_balance = balance(manifest, observed)
     headlines = _headlines(manifest, week, records.figures())
-    progress.say("checking the report's feedback, variants and spike, and the quality alarms")
+    progress.say(
+        "checking the report's feedback, variants, spike, new questions and changes against "
+        "last week, and the quality alarms"
+    )
     report_check = check_report(
         manifest,
         records.current,
