@@ -18,13 +18,21 @@ pytestmark = pytest.mark.integration
 #: week) and for the prompt variants' difference to be tested (20 answers a side at least).
 QUESTIONS = 225
 SEED = 5
+#: One earlier week (the demo's default is 4) is enough for the comparison with last week and
+#: "new this week", and keeps the test quick.
+HISTORY_WEEKS = 1
 
 
 @pytest.fixture(scope="module")
 def demo(local_aws, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     options = DemoOptions(
-        questions=QUESTIONS, seed=SEED, out_dir=out, provisioner="boto3", progress=False
+        questions=QUESTIONS,
+        seed=SEED,
+        out_dir=out,
+        provisioner="boto3",
+        progress=False,
+        history_weeks=HISTORY_WEEKS,
     )
     return run_demo(options, aws=local_aws)
 
@@ -59,7 +67,7 @@ def test_each_question_has_the_record_it_should(demo):
 
 
 def test_the_report_headline_matches_what_was_generated(demo):
-    statuses = Counter(q.expected_status for q in demo.manifest.questions)
+    statuses = Counter(q.expected_status for q in demo.manifest.of_week())
     headline = {h.name: h.reported for h in demo.headlines}
     assert headline == {
         "questions": statuses["answered"] + statuses["failed"] + statuses["unanswered"],
@@ -100,6 +108,7 @@ def test_the_demo_on_resources_applied_by_terraform(local_aws, tmp_path):
             provisioner="terraform",
             progress=False,
             terraform_dir=tmp_path / "terraform",
+            history_weeks=0,
         ),
         aws=local_aws,
     )
@@ -111,10 +120,11 @@ def test_the_demo_on_resources_applied_by_terraform(local_aws, tmp_path):
 def test_the_report_counts_the_tokens_the_chatbot_reported(demo):
     """Every field the report shows must come from a producer: tokens travel from the edge client
     through the processor's record to the email (duplicates counted once, orphans included)."""
+    week = {q.request_id for q in demo.manifest.of_week()}
     responses = [
         d.event
         for d in demo.manifest.deliveries
-        if d.kind == "response" and not d.duplicate and d.event is not None
+        if d.kind == "response" and not d.duplicate and d.event is not None and d.request_id in week
     ]
     tokens_in = sum(r.tokens.input for r in responses if r.tokens is not None)
     tokens_out = sum(r.tokens.output for r in responses if r.tokens is not None)
@@ -176,3 +186,22 @@ def test_the_failure_alarm_fires_during_the_spike_and_not_in_a_quiet_period(demo
     assert quiet and all(p.state == "OK" for p in quiet)
     assert max(p.inputs["questions"] or 0 for p in quiet) > 0  # there was traffic, calmly
     assert "quiet " in "\n".join(check.lines) and "Quality alarms" in demo.summary
+
+
+def test_the_weeks_before_go_through_the_pipeline_and_the_report_compares_with_them(demo):
+    """The earlier week's events are in the balance (every one accounted for), and the report of
+    the week lists the questions new this week and its changes against last week."""
+    manifest = demo.manifest
+    assert len(manifest.history_weeks) == HISTORY_WEEKS
+    earlier = [q for q in manifest.questions if q.week in manifest.history_weeks]
+    assert earlier and len(earlier) + len(manifest.of_week()) == len(manifest.questions)
+    assert len(demo.balance.questions) == len(manifest.questions) and demo.balance.ok
+    check = demo.report_check
+    assert check is not None and check.ok, check.problems if check else None
+    lines = "\n".join(check.lines)
+    assert "new        " in lines and "not judged" not in lines
+    last = manifest.history_weeks[-1][5:]
+    assert f"changes    against {last}: questions " in lines
+    text = demo.report_paths[1].read_text(encoding="utf-8")
+    assert "NEW THIS WEEK" in text and f"vs {last}" in text
+    assert "identical to the sent one" in demo.summary

@@ -3,7 +3,9 @@
 1. start the emulator (moto server on a free loopback port) and provision the resources
    (:mod:`cv_analytics.dev.stack`: the Terraform workspaces, or boto3);
 2. simulate a realistic week of chatbot traffic for the ISO week that ended most recently
-   (:mod:`cv_analytics.dev.traffic`) and send it through the edge client (plus the raw oddities);
+   (:mod:`cv_analytics.dev.traffic`), and a lighter history of the four weeks before it (for the
+   report's comparison with last week and "new this week"), and send it all through the edge
+   client (plus the raw oddities);
 3. drain the queue through ``processor.app.handler`` with the local SQS event source mapping
    (partial batch failures, redrive after 3 receives, the real dead-letter queue);
 4. expire the interim table as DynamoDB TTL would once the 24 h correlation window has passed,
@@ -12,14 +14,15 @@
    following Monday at 07:00 UTC, and read the email it sent back from the emulator's SES;
 6. account for every event (:mod:`cv_analytics.dev.accounting`) and check the report's headline
    numbers against the simulator's ground truth;
-7. check that the report shows the week's feedback, the prompt variants' difference and the
-   failure spike (:mod:`.report_check`), and that reporter_infra's quality alarms, evaluated over
+7. check that the report shows the week's feedback, the prompt variants' difference, the
+   failure spike, the new questions and the changes against last week (:mod:`.report_check`), and that reporter_infra's quality alarms, evaluated over
    the processor's metrics period by period, fire during the spike and only then
    (:mod:`.alarm_check`).
 """
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,7 +35,7 @@ from typing import Any
 import boto3
 
 from analytics_contract.records import AnalyticsRecord
-from analytics_contract.weeks import previous_week, week_days, week_ending_before
+from analytics_contract.weeks import week_days, week_ending_before
 from cv_analytics.dev.accounting import Balance, balance, render_balance
 from cv_analytics.dev.demo.alarm_check import (
     AlarmCheck,
@@ -53,7 +56,8 @@ from cv_analytics.dev.lambdas import cold_start, lambda_output
 from cv_analytics.dev.resources import ResourceNames
 from cv_analytics.dev.sqs_trigger import DrainResult, LocalLambdaContext, SqsTrigger
 from cv_analytics.dev.stack import StackResources, local_stack, provision
-from cv_analytics.dev.traffic import Manifest, Spike, simulate_week
+from cv_analytics.dev.traffic import Delivery, Manifest, Spike, simulate_week
+from cv_analytics.dev.traffic.history import simulate_history, with_history
 from cv_analytics.dev.ttl import ExpiryResult, expire_items
 
 #: The processor's default correlation window; the TTL stand-in runs this long (+1 min) later.
@@ -77,6 +81,9 @@ class DemoOptions:
     progress: bool = True
     #: Terraform working copies and state (default: a temporary folder, removed afterwards).
     terraform_dir: Path | None = None
+    #: Lighter weeks simulated before the week (0: none; the report then has no "new this week"
+    #: and nothing to compare with).
+    history_weeks: int = 4
 
 
 @dataclass(frozen=True)
@@ -137,11 +144,11 @@ def scheduled_event(week: str, *, region: str, rule_arn: str) -> dict[str, Any]:
     }
 
 
-def _chunks(manifest: Manifest, tap: MetricsTap | None) -> Iterator[list[Any]]:
+def _chunks(deliveries: list[Delivery], tap: MetricsTap | None) -> Iterator[list[Delivery]]:
     """The deliveries in order, :data:`STREAM_CHUNK` at most at a time (and one alarm period at
     most, with a ``tap``)."""
-    chunk: list[Any] = []
-    for delivery in manifest.deliveries:
+    chunk: list[Delivery] = []
+    for delivery in deliveries:
         period_changed = (
             tap is not None and chunk and (tap.period_of(delivery.at) != tap.period_of(chunk[0].at))
         )
@@ -187,10 +194,11 @@ class _Pipeline:
     def stream(
         self, manifest: Manifest, handler: Any, tap: MetricsTap | None = None
     ) -> tuple[SendResult, DrainResult]:
-        """Send the week's events and let the processor consume them as they arrive, the way
-        the event source mapping does (the queue never holds more than a chunk: moto's SQS
-        slows down with every message it holds). With a ``tap``, a chunk never spans two alarm
-        periods, so each invocation's metrics belong to one period."""
+        """Send the events of every week and let the processor consume them as they arrive, the
+        way the event source mapping does (the queue never holds more than a chunk: moto's SQS
+        slows down with every message it holds). With a ``tap``, a chunk of the main week never
+        spans two alarm periods, so each invocation's metrics belong to one period (the earlier
+        weeks' events go first, in plain chunks: the alarms are evaluated over the main week)."""
         counter = self.progress.counter("sending and processing events", len(manifest.deliveries))
         trigger = SqsTrigger(
             self.sqs,
@@ -207,7 +215,12 @@ class _Pipeline:
         )
         total = DrainResult()
         try:
-            for chunk in _chunks(manifest, tap):
+            first = manifest.history_deliveries
+            chunks = itertools.chain(
+                _chunks(manifest.deliveries[:first], None),
+                _chunks(manifest.deliveries[first:], tap),
+            )
+            for chunk in chunks:
                 if tap is not None:
                     tap.clock(chunk[0].at)
                 for delivery in chunk:
@@ -238,21 +251,26 @@ class _Pipeline:
 
 @dataclass(frozen=True)
 class _WeekRecords:
-    """A week's analytics records and the week before's, read once through the reporter."""
+    """A week's analytics records, the week before's and the questions of the weeks before
+    that ("new this week"), read once through the reporter as its handler reads them."""
 
     week: str
     current: list[AnalyticsRecord]
     previous: list[AnalyticsRecord]
+    earlier_questions: list[str]
 
     @classmethod
     def read(cls, resources: StackResources, aws: LocalAws, week: str) -> _WeekRecords:
         from reporter.repository import AnalyticsTable
+        from reporter.service import earlier_weeks as report_history
 
         client = boto3.session.Session(region_name=aws.region).client(
             "dynamodb", endpoint_url=aws.endpoint_url
         )
         table = AnalyticsTable(client, resources.analytics_table)
-        return cls(week, list(table.week(week)), list(table.week(previous_week(week))))
+        earlier = report_history(week)
+        questions = [text for one in earlier for text in table.questions(one)]
+        return cls(week, list(table.week(week)), list(table.week(earlier[0])), questions)
 
     def figures(self) -> dict[str, int]:
         """The headline figures the reporter computes for the week."""
@@ -286,6 +304,7 @@ class _WeekRecords:
                 self.current,
                 self.week,
                 self.previous,
+                earlier_questions=self.earlier_questions,
                 generated_at=fired_at + timedelta(minutes=minute),
             )
             rendered = render_report(view)
@@ -339,10 +358,20 @@ def run_pipeline(
 
     alarms = load_alarms(METRICS_NAMESPACE)
     spike = spike_for(options.questions, alarms)
-    manifest = simulate_week(week, options.questions, seed=options.seed, spike=spike)
+    main = simulate_week(week, options.questions, seed=options.seed, spike=spike)
+    history = simulate_history(
+        week, options.questions, weeks=options.history_weeks, seed=options.seed
+    )
+    manifest = with_history(main, history)
     progress.say(
-        f"simulated {week}: {len(manifest.questions)} questions ({spike.questions} in a failure "
-        f"spike), {len(manifest.deliveries)} events to send"
+        f"simulated {week}: {len(main.questions)} questions ({spike.questions} in a failure "
+        f"spike), {len(main.deliveries)} events to send"
+        + (
+            f"; and the {len(history)} weeks before: {len(manifest.questions) - len(main.questions)}"
+            f" questions, {manifest.history_deliveries} events"
+            if history
+            else ""
+        )
     )
     with lambda_output(pipeline.logs):
         processor = cold_start("processor.app", pipeline.lambda_environment("processor"))
@@ -391,8 +420,17 @@ def run_pipeline(
     )
     result_balance = balance(manifest, observed)
     headlines = _headlines(manifest, week, records.figures())
-    progress.say("checking the report's feedback, variants and spike, and the quality alarms")
-    report_check = check_report(manifest, records.current, records.previous, spike)
+    progress.say(
+        "checking the report's feedback, variants, spike, new questions and changes against "
+        "last week, and the quality alarms"
+    )
+    report_check = check_report(
+        manifest,
+        records.current,
+        records.previous,
+        spike,
+        earlier_questions=records.earlier_questions,
+    )
     alarm_check = check_alarms(alarms, tap, week=week, spike=spike)
     result = DemoResult(
         week=week,

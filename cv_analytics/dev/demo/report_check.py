@@ -1,5 +1,11 @@
-"""What the demo checks the weekly report shows: the feedback, the prompt variants' difference
-and the failure spike, against what the simulator generated (:mod:`cv_analytics.dev.traffic`).
+"""What the demo checks the weekly report shows: the feedback, the prompt variants' difference,
+the failure spike, the questions new this week and the changes against last week, against what
+the simulator generated (:mod:`cv_analytics.dev.traffic`).
+
+A question is what the generator drew: a topic's phrasing (:attr:`QuestionTruth.phrasing`),
+whatever greetings or case it was typed with. "New this week" must list at least one question
+generated in the week only, and none generated in the weeks before that the reporter compares
+with (each row is traced back through its wording to the phrasings typed that way).
 
 The checks read the reporter's own model of the week (:class:`reporter.figures.WeekFigures`, the
 comparison of :mod:`reporter.comparison` and the view both parts are rendered from), and the
@@ -11,14 +17,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from analytics_contract import ResponseEvent
+from analytics_contract import QueryEvent, ResponseEvent
 from analytics_contract.records import AnalyticsRecord
 from analytics_contract.weeks import week_bounds, week_days
 from cv_analytics.dev.traffic import Manifest, Spike, load_catalogue
 from reporter.comparison import ArmComparison, compare_arms
 from reporter.figures import WeekFigures
+from reporter.questions import question_key
 from reporter.render import render_report
-from reporter.service import build_report
+from reporter.service import build_report, earlier_weeks
 from reporter.view import ReportView
 
 #: The quality metrics of the comparison the worse variant must lose on, and which way is worse.
@@ -189,19 +196,129 @@ def _spike(
     return check
 
 
+Question = tuple[str, int]  # (topic, phrasing)
+
+
+def _new_this_week(manifest: Manifest, figures: WeekFigures, text: str) -> ReportCheck:
+    check = ReportCheck()
+    compared = set(earlier_weeks(manifest.week)) & set(manifest.history_weeks)
+    if not compared:
+        check.lines.append("new        no earlier weeks simulated: not judged")
+        return check
+    before: dict[Question, str] = {}
+    for q in manifest.questions:
+        if q.week in compared:
+            before.setdefault((q.topic, q.phrasing), q.week)
+    now = {q.request_id: (q.topic, q.phrasing) for q in manifest.of_week()}
+    typed: dict[str, set[Question]] = {}
+    for delivery in manifest.deliveries:
+        if delivery.kind == "query" and delivery.request_id in now:
+            assert isinstance(delivery.event, QueryEvent)
+            typed.setdefault(question_key(delivery.event.query), set()).add(
+                now[delivery.request_id]
+            )
+    only_now = set(now.values()) - set(before)
+    rows = figures.new_questions
+    if rows is None:
+        check.problems.append(
+            f"new: the report has no 'new this week' although {len(compared)} earlier weeks "
+            "had questions"
+        )
+        return check
+    genuine = []
+    for row in rows:
+        drawn = typed.get(question_key(row.text))
+        if not drawn:
+            check.problems.append(f"new: {row.text!r} matches no question asked this week")
+        elif drawn & set(before):
+            weeks = sorted({before[q] for q in drawn if q in before})
+            check.problems.append(
+                f"new: {row.text!r} is listed as new but was asked in {', '.join(weeks)}"
+            )
+        elif drawn <= only_now:
+            genuine.append(row)
+    topics = sorted({topic for topic, _ in only_now})
+    check.lines.append(
+        f"new        {figures.new_question_count} clusters new this week "
+        f"({len(genuine)} of the {len(rows)} listed traced to questions generated this week "
+        f"only: {', '.join(topics) or 'none'}; the {len(compared)} weeks before had "
+        f"{sum(q.week in compared for q in manifest.questions)} questions)"
+    )
+    if only_now and not genuine:
+        check.problems.append(
+            f"new: {len(only_now)} questions were generated this week only, 'new this week' "
+            "lists none of them"
+        )
+    if rows and ("NEW THIS WEEK" not in text or not any(r.text.split()[0] in text for r in rows)):
+        check.problems.append("new: the text part does not show 'new this week'")
+    return check
+
+
+def _changes(
+    manifest: Manifest, figures: WeekFigures, previous: WeekFigures, view: ReportView
+) -> ReportCheck:
+    """The questions, sessions and feedback share against last week, as generated."""
+    check = ReportCheck()
+    last = previous.week_id
+    if last not in manifest.history_weeks:
+        check.lines.append(f"changes    {last} not simulated: not judged")
+        return check
+    truths = manifest.of_week(last)
+    asked = sum(q.expected_status != "orphaned" for q in truths)
+    rated = [q for q in truths if q.feedback is not None]
+    generated = {
+        "questions": asked,
+        "sessions": len({q.session_id for q in truths if q.expected_status != "orphaned"}),
+        "rated": len(rated),
+        "positive": sum(q.feedback == "positive" for q in rated),
+    }
+    reported = {
+        "questions": previous.questions,
+        "sessions": previous.sessions,
+        "rated": previous.feedback.rated,
+        "positive": previous.feedback.positive,
+    }
+    for name, value in generated.items():
+        if reported[name] != value:
+            check.problems.append(
+                f"changes: {last} has {reported[name]} {name} in the report, {value} generated"
+            )
+    notes = [tile.note for tile in view.tiles[:2]]
+    feedback_note = view.feedback.note if view.feedback else ""
+    check.lines.append(
+        f"changes    against {last[5:]}: questions {notes[0] or '?'}; sessions "
+        f"{notes[1] or '?'}; positive feedback {feedback_note or '?'}"
+    )
+    short = last[5:]
+    if not all(f"vs {short}" in note for note in [*notes, feedback_note]):
+        check.problems.append(
+            f"changes: the report does not compare questions, sessions and feedback with {short}"
+        )
+    return check
+
+
 def check_report(
     manifest: Manifest,
     current: list[AnalyticsRecord],
     previous: list[AnalyticsRecord],
     spike: Spike | None,
+    *,
+    earlier_questions: list[str] | None = None,
 ) -> ReportCheck:
-    """Feedback, variants and the spike in the report of ``manifest.week`` built from its
-    records (as the reporter built the email sent)."""
+    """Feedback, variants, the spike, "new this week" and the changes against last week in the
+    report of ``manifest.week`` built from its records, the week before's and the questions of
+    the weeks before that (as the reporter built the email sent)."""
     from reporter.service import aggregate
 
-    view = build_report(current, manifest.week, previous)
+    view = build_report(current, manifest.week, previous, earlier_questions=earlier_questions)
     text = render_report(view).text
-    figures = aggregate(manifest.week, current)
+    figures = aggregate(
+        manifest.week,
+        current,
+        earlier_questions=earlier_questions,
+        history_weeks=len(earlier_weeks(manifest.week)),
+    )
+    before = aggregate(earlier_weeks(manifest.week)[0], previous)
     result = ReportCheck()
     completed = {
         q.request_id
@@ -219,6 +336,7 @@ def check_report(
     ]
     if spike is not None and spike.questions:
         parts.append(_spike(manifest, figures, view, text, spike))
+    parts += [_new_this_week(manifest, figures, text), _changes(manifest, figures, before, view)]
     for part in parts:
         result.lines += part.lines
         result.problems += part.problems

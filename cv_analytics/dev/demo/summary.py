@@ -16,8 +16,9 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
     days = week_days(result.week)
     duplicates = manifest.count(duplicate=True)
     malformed = manifest.count(kind="malformed")
-    out_of_order = sum(1 for q in manifest.questions if q.out_of_order)
-    sessions = len({q.session_id for q in manifest.questions})
+    week = manifest.of_week()
+    out_of_order = sum(1 for q in week if q.out_of_order)
+    sessions = len({q.session_id for q in week})
     html, text, eml = result.report_paths
     provisioned = (
         "Terraform (worker_infra, processor_infra, reporter_infra)"
@@ -32,8 +33,9 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
         "",
         f"  events sent                  {bal.sent():>6}   {result.sent.through_edge_client} through "
         f"the edge client, {result.sent.raw} raw ({duplicates} late duplicates, {malformed} malformed)",
-        f"  questions simulated          {len(manifest.questions):>6}   in {sessions} sessions; "
-        f"{out_of_order} answers arrived before their question",
+        f"  questions simulated          {len(manifest.questions):>6}   {_weeks(result)}{len(week)} "
+        f"in {sessions} sessions; {out_of_order} answers arrived before their question",
+        *_history(result),
         f"  answered questions recorded  {bal.recorded('answered'):>6}",
         f"  unanswered                   {bal.recorded('unanswered'):>6}   (no response event)",
         f"  failed                       {bal.recorded('failed'):>6}   (the response carries an error)",
@@ -65,17 +67,37 @@ def render_summary(result: DemoResult, *, text_note: str) -> str:
     if result.ok and _all_judged(result):
         lines.append(
             "DEMO OK: every event is accounted for, the report's numbers match, and the report "
-            "and the alarms show the feedback, the variants and the spike."
+            "and the alarms show the feedback, the variants, the spike, the new questions and "
+            "the changes against last week."
         )
     elif result.ok:
         lines.append(
             "DEMO OK: every event is accounted for and the report's numbers match (some quality "
-            "checks not judged at this size: see above)."
+            "checks not judged at this size or without earlier weeks: see above)."
         )
     else:
         lines.append(f"DEMO FAILED: {len(result.problems)} problem(s):")
         lines += [f"  - {problem}" for problem in result.problems[:20]]
     return "\n".join(lines)
+
+
+def _weeks(result: DemoResult) -> str:
+    return f"{result.week}: " if result.manifest.history_weeks else ""
+
+
+def _history(result: DemoResult) -> list[str]:
+    """The earlier weeks' questions, one line (none without a history)."""
+    manifest = result.manifest
+    if not manifest.history_weeks:
+        return []
+    per_week = ", ".join(
+        f"{week[5:]} {len(manifest.of_week(week))}" for week in manifest.history_weeks
+    )
+    return [
+        f"{'':35}{len(manifest.questions) - len(manifest.of_week())} in the "
+        f"{len(manifest.history_weeks)} weeks before ({per_week}; no spike, two topics not yet "
+        "asked), for the report's comparison with last week and its new questions"
+    ]
 
 
 def _all_judged(result: DemoResult) -> bool:

@@ -22,9 +22,12 @@ What a real week holds, and so what the simulator generates:
   delivery (a response that reaches the queue hours before its query);
 - a few *malformed* messages that break the contract (sent raw: the edge client would refuse them).
 
+On request, a lighter *history* of the weeks before (:mod:`.history`: a share of the questions
+each, two topics not asked yet), joined with the week into one manifest.
+
 Modules: :mod:`.catalogue` (what is drawn from: topics, phrasings, visitors; data in
 ``catalogue.json``), :mod:`.simulator` (the draws), :mod:`.manifest` (the ground truth),
-:mod:`.malformed` (the contract-breaking bodies).
+:mod:`.malformed` (the contract-breaking bodies), :mod:`.history` (the weeks before).
 """
 
 from cv_analytics.dev.traffic.catalogue import Catalogue, Topic, load_catalogue

@@ -24,6 +24,9 @@ class QuestionTruth(BaseModel):
     request_id: str
     session_id: str
     topic: str
+    #: Which of the topic's phrasings was asked (0: the first, most common), before the casual
+    #: variations (case, greetings, thanks): the generator's notion of one question.
+    phrasing: int = 0
     week: str
     day: str
     expected_status: RecordStatus
@@ -72,7 +75,17 @@ class Manifest(BaseModel):
     week: str
     seed: int
     questions: list[QuestionTruth]
+    #: The lighter weeks simulated before ``week`` (oldest first), whose questions and
+    #: deliveries come first (see :func:`~cv_analytics.dev.traffic.history.with_history`).
+    history_weeks: list[str] = []
+    #: How many of ``deliveries`` belong to the earlier weeks (they come first).
+    history_deliveries: int = 0
     deliveries: list[Delivery]
+
+    def of_week(self, week: str | None = None) -> list[QuestionTruth]:
+        """The questions asked in ``week`` (default: the manifest's week)."""
+        wanted = week or self.week
+        return [q for q in self.questions if q.week == wanted]
 
     def count(self, *, kind: EventKind | None = None, duplicate: bool | None = None) -> int:
         return sum(

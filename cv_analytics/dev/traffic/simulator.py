@@ -198,11 +198,15 @@ class _Simulator:
             return "failed"
         return "answered"
 
-    def _wording(self, topic: Topic) -> str:
-        """One of the topic's phrasings (the first is the most common), typed the way people
-        type: case and a missing question mark vary often, greetings and thanks now and then."""
+    def _wording(self, topic: Topic) -> tuple[int, str]:
+        """One of the topic's phrasings (the first is the most common; its index returned too),
+        typed the way people type: case and a missing question mark vary often, greetings and
+        thanks now and then."""
         weights = [3.0] + [1.0] * (len(topic.phrasings) - 1)
-        text = self.rng.choices(topic.phrasings, weights=weights)[0]
+        phrasing = self.rng.choices(range(len(topic.phrasings)), weights=weights)[0]
+        return phrasing, self._typed(topic.phrasings[phrasing])
+
+    def _typed(self, text: str) -> str:
         opener = self.rng.choice(self.catalogue.openers) if self.rng.random() < 0.3 else ""
         if opener.endswith(", "):
             text = text[0].lower() + text[1:]
@@ -227,13 +231,14 @@ class _Simulator:
         topics = self.catalogue.topics
         topic = self.rng.choices(topics, weights=[t.weight for t in topics])[0]
         status = self._outcome(spike)
+        phrasing, wording = self._wording(topic)
         query = QueryEvent(
             schema_version=1,
             event_type="query",
             request_id=request_id,
             timestamp=at,
             session_id=session_id,
-            query=self._wording(topic),
+            query=wording,
             metadata=metadata,
         )
         latency = int(min(max(self.rng.lognormvariate(7.4, 0.5), 300), 25_000))
@@ -273,6 +278,7 @@ class _Simulator:
                 request_id=request_id,
                 session_id=session_id,
                 topic=topic.key,
+                phrasing=phrasing,
                 week=iso_week(week_of),
                 day=utc_day(week_of),
                 expected_status=status,

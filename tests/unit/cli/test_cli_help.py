@@ -82,6 +82,8 @@ def test_options_default_to_the_environment(monkeypatch):
     [
         ["demo", "--questions", "0"],
         ["demo", "--provisioner", "pulumi"],
+        ["demo", "--history-weeks", "-1"],
+        ["demo", "--history-weeks", "9"],
         ["dlq", "replay", "--max", "-1"],
         ["events", "send", "--query", "q", "--match-score", "101"],
         ["events", "send"],
@@ -92,6 +94,11 @@ def test_bad_arguments_are_refused(argv, capsys):
         main(argv)
     assert exited.value.code == 2
     assert "error:" in capsys.readouterr().err
+
+
+def test_the_demo_sends_four_earlier_weeks_unless_told_otherwise():
+    assert build_parser().parse_args(["demo"]).history_weeks == 4
+    assert build_parser().parse_args(["demo", "--history-weeks", "0"]).history_weeks == 0
 
 
 def test_an_invalid_week_is_a_usage_error(monkeypatch, capsys):

@@ -8,7 +8,9 @@ import pytest
 
 from cv_analytics.dev.demo.report_check import check_report
 from cv_analytics.dev.traffic import Spike, simulate_week
+from cv_analytics.dev.traffic.history import new_topics, simulate_history, with_history
 from processor.records import complete_record, orphan_record, unanswered_record
+from reporter.service import earlier_weeks
 
 WEEK = "2026-W48"
 SPIKE = Spike(questions=75, minutes=45)
@@ -72,3 +74,88 @@ def test_a_report_that_loses_the_spike_is_caught(week):
     ]
     check = check_report(manifest, calm, [], SPIKE)
     assert any(p.startswith("spike: ") for p in check.problems)
+
+
+def _records(manifest):
+    """Each week's records, built by the processor's own functions."""
+    firsts = {}
+    for delivery in manifest.deliveries:
+        if delivery.event is not None:
+            firsts.setdefault((delivery.kind, delivery.request_id), delivery.event)
+    weeks = {}
+    now = {"now_ms": 0, "ttl_days": 400}
+    for truth in manifest.questions:
+        query = firsts.get(("query", truth.request_id))
+        response = firsts.get(("response", truth.request_id))
+        feedback = firsts.get(("feedback", truth.request_id))
+        if truth.expected_status == "orphaned":
+            record = orphan_record(response, **now)
+        elif truth.expected_status == "unanswered":
+            record = unanswered_record(query, **now)
+        else:
+            record = complete_record(query, response, feedback=feedback, **now)
+        weeks.setdefault(truth.week, []).append(record)
+    return weeks
+
+
+@pytest.fixture(scope="module")
+def with_weeks_before():
+    main = simulate_week(WEEK, 300, seed=7, spike=SPIKE)
+    manifest = with_history(main, simulate_history(WEEK, 300, weeks=4, seed=7))
+    return manifest, _records(manifest)
+
+
+def _earlier(weeks, skip=()):
+    return [
+        r.query
+        for week in earlier_weeks(WEEK)
+        if week not in skip
+        for r in weeks.get(week, [])
+        if r.query
+    ]
+
+
+def test_new_this_week_lists_questions_generated_this_week_only(with_weeks_before):
+    manifest, weeks = with_weeks_before
+    last = earlier_weeks(WEEK)[0]
+    check = check_report(
+        manifest, weeks[WEEK], weeks[last], SPIKE, earlier_questions=_earlier(weeks)
+    )
+    assert check.ok, check.problems
+    lines = "\n".join(check.lines)
+    new = next(line for line in check.lines if line.startswith("new        "))
+    # The topics the earlier weeks never asked, derived from the seed, not written here.
+    assert all(topic in new for topic in new_topics(7))
+    assert " listed traced to questions generated this week only" in new
+    assert f"changes    against {last[5:]}: questions " in lines
+
+
+def test_a_report_that_calls_an_old_question_new_is_caught(with_weeks_before):
+    manifest, weeks = with_weeks_before
+    # The reporter forgot the earliest three weeks: what only they asked looks new.
+    forgetful = _earlier(weeks, skip=earlier_weeks(WEEK)[1:])
+    check = check_report(
+        manifest, weeks[WEEK], weeks[earlier_weeks(WEEK)[0]], SPIKE, earlier_questions=forgetful
+    )
+    assert any("is listed as new but was asked in 2026-W4" in p for p in check.problems)
+
+
+def test_a_report_without_new_this_week_is_caught(with_weeks_before):
+    manifest, weeks = with_weeks_before
+    last = earlier_weeks(WEEK)[0]
+    check = check_report(manifest, weeks[WEEK], weeks[last], SPIKE)
+    assert any(p.startswith("new: the report has no 'new this week'") for p in check.problems)
+
+
+def test_a_report_that_misses_last_weeks_records_is_caught(with_weeks_before):
+    manifest, weeks = with_weeks_before
+    check = check_report(manifest, weeks[WEEK], [], SPIKE, earlier_questions=_earlier(weeks))
+    assert any(p.startswith("changes: 2026-W47 has 0 questions") for p in check.problems)
+
+
+def test_without_earlier_weeks_both_are_not_judged(week):
+    manifest, records = week
+    check = check_report(manifest, records, [], SPIKE)
+    assert check.ok, check.problems
+    assert "new        no earlier weeks simulated: not judged" in check.lines
+    assert "changes    2026-W47 not simulated: not judged" in check.lines
