@@ -111,13 +111,14 @@ locals {
   # metric-math alarm is billed per metric it reads: four alarms read 9, this one reads 5). Each
   # term is its rate over its threshold, 0 below the minimum sample, so MAX([...]) > 1 when any
   # condition holds; `terms` names MAX's elements in order (the local evaluator reports which
-  # crossed).
+  # crossed). The description's percentages are rounded to 0.1 (0.3 * 100 prints as
+  # 30.000000000000004 otherwise).
   quality_alarms = {
     answer-quality = {
       expression  = "MAX([IF(answers >= ${local.quality_min}, nomatch / answers / ${var.no_match_rate_threshold}, 0), IF(questions >= ${local.quality_min}, failed / questions / ${var.failure_rate_threshold}, 0), IF(questions >= ${local.quality_min}, (questions - answers - failed) / questions / ${var.unanswered_rate_threshold}, 0), IF(answers >= ${local.quality_min}, p95 / ${var.p95_processing_time_threshold_ms}, 0)])"
       threshold   = 1
       terms       = ["no-match-rate", "failure-rate", "unanswered-rate", "p95-processing-time"]
-      description = "Answer quality, per window of ${var.quality_alarm_period_seconds} s: more than ${var.no_match_rate_threshold * 100}% of answers matched nothing in the CV, or more than ${var.failure_rate_threshold * 100}% of questions got a failed answer, or more than ${var.unanswered_rate_threshold * 100}% got no answer, or the p95 processing time is above ${var.p95_processing_time_threshold_ms} ms (each judged in windows with at least ${local.quality_min} questions, or answers for the no-match rate and p95)."
+      description = "Answer quality, per window of ${var.quality_alarm_period_seconds} s: more than ${floor(var.no_match_rate_threshold * 1000 + 0.5) / 10}% of answers matched nothing in the CV, or more than ${floor(var.failure_rate_threshold * 1000 + 0.5) / 10}% of questions got a failed answer, or more than ${floor(var.unanswered_rate_threshold * 1000 + 0.5) / 10}% got no answer, or the p95 processing time is above ${var.p95_processing_time_threshold_ms} ms (each judged in windows with at least ${local.quality_min} questions, or answers for the no-match rate and p95)."
       metrics = {
         questions = ["Questions", "Sum"]
         answers   = ["Answers", "Sum"]
