@@ -61,7 +61,7 @@ data "aws_iam_policy_document" "workload_boundary" {
     ]
   }
   statement {
-    # ... and reading the stacks' rollback alarms ("<prefix>-<function>-new-version-errors").
+    # ... and reading the stacks' rollback alarms (reporter_infra's "<prefix>-<function>-errors").
     sid       = "ReadRollbackAlarms"
     actions   = ["cloudwatch:DescribeAlarms"]
     resources = ["${local.arn.cloudwatch}:alarm:${local.prefix}-*"]

@@ -1,8 +1,8 @@
-# Answer-quality alarms on the processor's EMF metrics (namespace CvAnalytics, dimension
+# The answer-quality alarm on the processor's EMF metrics (namespace CvAnalytics, dimension
 # service=processor): a jump in no-match answers, failures, unanswered questions or slow answers
 # notifies the alerts topic within the hour instead of waiting for Monday's email. Each rate is
-# metric math over one period; below a minimum number of questions (or answers) the expression is
-# 0, so a quiet day with two questions, one of them failed, does not page anyone.
+# metric math over one period; below a minimum number of questions (or answers) its term is 0, so
+# a quiet day with two questions, one of them failed, does not page anyone.
 
 variable "quality_metrics_namespace" {
   description = "CloudWatch namespace of the processor's metrics (its POWERTOOLS_METRICS_NAMESPACE)."
@@ -27,7 +27,7 @@ variable "quality_alarm_period_seconds" {
 }
 
 variable "quality_alarm_evaluation_periods" {
-  description = "Windows looked at by each quality alarm."
+  description = "Windows looked at by the quality alarm."
   type        = number
   default     = 4
 
@@ -107,38 +107,32 @@ locals {
   quality_dimensions = { service = "processor" }
   quality_min        = var.quality_min_questions
 
-  # name => the expression, its threshold, what it says, and which metrics it reads.
+  # One alarm for every answer-quality condition (AWS's free tier covers 10 alarm metrics, and a
+  # metric-math alarm is billed per metric it reads: four alarms read 9, this one reads 5). Each
+  # term is its rate over its threshold, 0 below the minimum sample, so MAX([...]) > 1 when any
+  # condition holds; `terms` names MAX's elements in order (the local evaluator reports which
+  # crossed). The description's percentages are rounded to 0.1 (0.3 * 100 prints as
+  # 30.000000000000004 otherwise).
   quality_alarms = {
-    no-match-rate = {
-      expression  = "IF(answers >= ${local.quality_min}, nomatch / answers, 0)"
-      threshold   = var.no_match_rate_threshold
-      description = "More than ${var.no_match_rate_threshold * 100}% of answers matched nothing in the CV (windows with at least ${local.quality_min} answers)."
-      metrics     = { answers = ["Answers", "Sum"], nomatch = ["NoMatchAnswers", "Sum"] }
-    }
-    failure-rate = {
-      expression  = "IF(questions >= ${local.quality_min}, failed / questions, 0)"
-      threshold   = var.failure_rate_threshold
-      description = "More than ${var.failure_rate_threshold * 100}% of questions got a failed answer (windows with at least ${local.quality_min} questions)."
-      metrics     = { questions = ["Questions", "Sum"], failed = ["FailedAnswers", "Sum"] }
-    }
-    unanswered-rate = {
-      expression  = "IF(questions >= ${local.quality_min}, (questions - answers - failed) / questions, 0)"
-      threshold   = var.unanswered_rate_threshold
-      description = "More than ${var.unanswered_rate_threshold * 100}% of questions got no answer (windows with at least ${local.quality_min} questions)."
-      metrics     = { questions = ["Questions", "Sum"], answers = ["Answers", "Sum"], failed = ["FailedAnswers", "Sum"] }
-    }
-    p95-processing-time = {
-      expression  = "IF(answers >= ${local.quality_min}, p95, 0)"
-      threshold   = var.p95_processing_time_threshold_ms
-      description = "The 95th percentile of processing time is above ${var.p95_processing_time_threshold_ms} ms (windows with at least ${local.quality_min} answers)."
-      metrics     = { answers = ["Answers", "Sum"], p95 = ["ProcessingTime", "p95"] }
+    answer-quality = {
+      expression  = "MAX([IF(answers >= ${local.quality_min}, nomatch / answers / ${var.no_match_rate_threshold}, 0), IF(questions >= ${local.quality_min}, failed / questions / ${var.failure_rate_threshold}, 0), IF(questions >= ${local.quality_min}, (questions - answers - failed) / questions / ${var.unanswered_rate_threshold}, 0), IF(answers >= ${local.quality_min}, p95 / ${var.p95_processing_time_threshold_ms}, 0)])"
+      threshold   = 1
+      terms       = ["no-match-rate", "failure-rate", "unanswered-rate", "p95-processing-time"]
+      description = "Answer quality, per window of ${var.quality_alarm_period_seconds} s: more than ${floor(var.no_match_rate_threshold * 1000 + 0.5) / 10}% of answers matched nothing in the CV, or more than ${floor(var.failure_rate_threshold * 1000 + 0.5) / 10}% of questions got a failed answer, or more than ${floor(var.unanswered_rate_threshold * 1000 + 0.5) / 10}% got no answer, or the p95 processing time is above ${var.p95_processing_time_threshold_ms} ms (each judged in windows with at least ${local.quality_min} questions, or answers for the no-match rate and p95)."
+      metrics = {
+        questions = ["Questions", "Sum"]
+        answers   = ["Answers", "Sum"]
+        failed    = ["FailedAnswers", "Sum"]
+        nomatch   = ["NoMatchAnswers", "Sum"]
+        p95       = ["ProcessingTime", "p95"]
+      }
     }
   }
 }
 
 resource "aws_cloudwatch_metric_alarm" "quality" {
   for_each            = local.quality_alarms
-  alarm_name          = "${var.name_prefix}-quality-${each.key}"
+  alarm_name          = "${var.name_prefix}-${each.key}"
   alarm_description   = each.value.description
   comparison_operator = "GreaterThanThreshold"
   threshold           = each.value.threshold
@@ -171,6 +165,6 @@ resource "aws_cloudwatch_metric_alarm" "quality" {
 }
 
 output "quality_alarm_names" {
-  description = "Names of the answer-quality alarms, by what they watch."
+  description = "Name of the answer-quality alarm (one alarm: every quality condition)."
   value       = { for key, alarm in aws_cloudwatch_metric_alarm.quality : key => alarm.alarm_name }
 }

@@ -121,9 +121,9 @@ variable "oldest_message_age_threshold_seconds" {
 }
 
 variable "alarm_period_seconds" {
-  description = "Period over which each alarm evaluates its metric."
+  description = "Period over which the function error, dead-letter and queue-age alarms evaluate their metric. 60 s: the SAM stacks' canary deployments (Canary10Percent5Minutes) roll back on the function error alarms, which must be able to fire within the canary's 5 minutes."
   type        = number
-  default     = 300
+  default     = 60
 
   validation {
     condition     = contains([60, 300, 900, 3600], var.alarm_period_seconds)

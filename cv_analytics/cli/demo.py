@@ -24,7 +24,7 @@ with the weekly schedule's EventBridge event, save the email it sent, and check 
 every event sent is accounted for. The week holds visitors' feedback, two prompt variants (one
 clearly worse) and a failure spike on Wednesday afternoon; the demo checks that the report shows
 them, and evaluates reporter_infra's quality alarms over the processor's metrics, period by
-period: the failure-rate alarm must fire during the spike only. A lighter history of the weeks
+period: the answer-quality alarm must fire (its failure-rate term) during the spike only. A lighter history of the weeks
 before (--history-weeks, two topics not asked yet) goes through the same pipeline first, so the
 report compares the week with the last and lists the questions new this week; the demo checks
 both against what was generated. Exits 1 if the balance does not

@@ -14,8 +14,13 @@ no threshold is copied here):
    alarm's state after each period (``M`` of ``N`` breaching periods, missing data not breaching).
 
 The expression language is the subset of CloudWatch metric math the alarms use: numbers, the
-metric ids, ``+ - * /``, comparisons, ``IF(condition, then, else)``, ``MIN``/``MAX``; a division by
-zero gives no value (as in CloudWatch). Anything else is refused, naming it.
+metric ids, ``+ - * /``, comparisons, ``IF(condition, then, else)``, ``MIN``/``MAX`` (of arguments
+or of an array ``[a, b, ...]``: the highest value per period); a division by zero gives no value
+(as in CloudWatch). Anything else is refused, naming it.
+
+An alarm whose expression is ``MAX([term, ...])`` may name its terms (``terms`` in the alarm's
+local): each period then records every term's value, and :meth:`PeriodResult.crossed` says which
+terms breached the threshold (the condition that raised the alarm).
 """
 
 from __future__ import annotations
@@ -59,6 +64,8 @@ class QualityAlarm:
     treat_missing_data: str = "notBreaching"
     #: CloudWatch namespace of the metrics (the processor's ``POWERTOOLS_METRICS_NAMESPACE``).
     namespace: str = ""
+    #: Names of the elements of the expression's ``MAX([...])``, in order (empty: unnamed).
+    terms: tuple[str, ...] = ()
 
     def breaches(self, value: float | None) -> bool:
         if value is None:
@@ -75,6 +82,16 @@ class PeriodResult:
     inputs: Mapping[str, float | None]
     breaching: bool
     state: str  # "ALARM" or "OK"
+    #: Each named term's value in this period (see :attr:`QualityAlarm.terms`).
+    terms: Mapping[str, float | None] = field(default_factory=dict)
+
+    def crossed(self, alarm: QualityAlarm) -> list[str]:
+        """The named terms whose value breaches ``alarm``'s threshold in this period."""
+        return [
+            name
+            for name, value in self.terms.items()
+            if value is not None and alarm.breaches(value)
+        ]
 
 
 @dataclass
@@ -200,13 +217,22 @@ def quality_alarms_from(
                 comparison=str(scope.resolve(body["comparison_operator"])),
                 treat_missing_data=str(scope.resolve(body["treat_missing_data"])),
                 namespace=namespace,
+                terms=tuple(str(term) for term in _terms(spec)),
             )
         )
     for alarm in alarms:
         if alarm.comparison not in _COMPARISONS:
             raise AlarmDefinitionError(f"{alarm.name}: unknown comparison {alarm.comparison!r}")
         parse_expression(alarm.expression, alarm.metrics)  # refuse what cannot be evaluated now
+        term_expressions(alarm)  # and terms that do not name MAX([...])'s elements
     return alarms
+
+
+def _terms(spec: Mapping[str, Any]) -> list[Any]:
+    terms = spec.get("terms", [])
+    if isinstance(terms, list) and len(terms) == 1 and isinstance(terms[0], list):
+        return list(terms[0])  # python-hcl2's wrapping of an attribute's value
+    return list(terms) if isinstance(terms, list) else [terms]
 
 
 def load_quality_alarms(
@@ -252,6 +278,11 @@ def parse_expression(expression: str, metric_ids: Iterable[str]) -> ast.expr:
         elif isinstance(node, ast.Constant):
             if not isinstance(node.value, int | float) or isinstance(node.value, bool):
                 raise AlarmDefinitionError(f"unsupported constant in {expression!r}")
+        elif isinstance(node, ast.List):
+            if not any(
+                isinstance(parent, ast.Call) and parent.args == [node] for parent in ast.walk(tree)
+            ):
+                raise AlarmDefinitionError(f"an array outside MIN/MAX in {expression!r}")
         elif (
             not isinstance(
                 node,
@@ -302,12 +333,41 @@ def _evaluate(node: ast.expr, values: Mapping[str, float | None]) -> float | Non
             if condition is None:
                 return None
             return _evaluate(node.args[1] if condition else node.args[2], values)
-        args = [_evaluate(arg, values) for arg in node.args]
+        elements = _elements(node)
+        args = [_evaluate(arg, values) for arg in elements]
         present = [a for a in args if a is not None]
         if not present:
             return None
         return min(present) if node.func.id == "MIN" else max(present)
     raise AlarmDefinitionError(f"unsupported {type(node).__name__}")
+
+
+def _elements(call: ast.Call) -> list[ast.expr]:
+    """The arguments of a MIN/MAX call, or the elements of its one array argument."""
+    if len(call.args) == 1 and isinstance(call.args[0], ast.List):
+        return list(call.args[0].elts)
+    if any(isinstance(arg, ast.List) for arg in call.args):
+        raise AlarmDefinitionError("an array must be the only argument of MIN/MAX")
+    return list(call.args)
+
+
+def term_expressions(alarm: QualityAlarm) -> dict[str, ast.expr]:
+    """The alarm's named terms, each with its part of the expression (``MAX([t1, t2, ...])``;
+    empty when the alarm names none)."""
+    if not alarm.terms:
+        return {}
+    tree = parse_expression(alarm.expression, alarm.metrics)
+    if (
+        not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name))
+        or tree.func.id != "MAX"
+    ):
+        raise AlarmDefinitionError(f"{alarm.name}: terms are named, but the expression is not MAX")
+    elements = _elements(tree)
+    if len(elements) != len(alarm.terms):
+        raise AlarmDefinitionError(
+            f"{alarm.name}: {len(alarm.terms)} terms named for {len(elements)} elements of MAX"
+        )
+    return dict(zip(alarm.terms, elements, strict=True))
 
 
 def statistic(stat: str, values: Sequence[float]) -> float | None:
@@ -338,6 +398,7 @@ def evaluate(
     """The alarm over every period from ``start_ms`` to ``end_ms`` (periods without metrics are
     missing data); ``periods`` is keyed by each period's start (epoch milliseconds)."""
     tree = parse_expression(alarm.expression, alarm.metrics)
+    terms = term_expressions(alarm)
     step = alarm.period_seconds * 1000
     first = start_ms - start_ms % step
     result = AlarmEvaluation(alarm)
@@ -356,10 +417,13 @@ def evaluate(
                 for k, v in inputs.items()
             }
         value = _evaluate(tree, inputs) if metrics else None
+        term_values = {
+            name: (_evaluate(term, inputs) if metrics else None) for name, term in terms.items()
+        }
         breaching = alarm.breaches(value)
         window = [*window, breaching][-alarm.evaluation_periods :]
         state = "ALARM" if sum(window) >= alarm.datapoints_to_alarm else "OK"
-        result.periods.append(PeriodResult(begin, value, inputs, breaching, state))
+        result.periods.append(PeriodResult(begin, value, inputs, breaching, state, term_values))
     return result
 
 
@@ -392,10 +456,17 @@ def emf_values(lines: Iterable[str], *, namespace: str | None = None) -> dict[st
     return values
 
 
-def min_sample(alarm: QualityAlarm) -> tuple[str, int] | None:
-    """``(metric id, count)`` of an expression guarded as ``IF(id >= count, ..., ...)``: the
-    smallest sample a period needs before the alarm judges it (``None`` when unguarded)."""
-    tree = parse_expression(alarm.expression, alarm.metrics)
+def min_sample(alarm: QualityAlarm, term: str | None = None) -> tuple[str, int] | None:
+    """``(metric id, count)`` of an expression (or of its named ``term``) guarded as
+    ``IF(id >= count, ..., ...)``: the smallest sample a period needs before the alarm judges it
+    (``None`` when unguarded)."""
+    if term is None:
+        tree = parse_expression(alarm.expression, alarm.metrics)
+    else:
+        terms = term_expressions(alarm)
+        if term not in terms:
+            raise AlarmDefinitionError(f"{alarm.name} names no term {term!r}")
+        tree = terms[term]
     if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)):
         return None
     if tree.func.id != "IF" or not tree.args or not isinstance(tree.args[0], ast.Compare):

@@ -1,7 +1,7 @@
 """template.yaml and samconfig.toml: what the stacks are made of, read as data (no build).
 
 One template deployed as one stack per service: every function belongs to exactly one service,
-is published behind the `live` alias and shifted by CodeDeploy with an alarm on the new version;
+is published behind the `live` alias and shifted by CodeDeploy under reporter_infra's alarm on its errors;
 the event sources are on the alias with the settings a FIFO queue and a TTL stream need.
 """
 
@@ -131,8 +131,7 @@ def test_supporting_resources_follow_their_function_s_service(template: dict[str
     for name, function in sam.functions(template).items():
         props = function["Properties"]
         log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
-        alarms = [alarm["Ref"] for alarm in props["DeploymentPreference"]["Alarms"]]
-        for resource in (log_group, *alarms):
+        for resource in (log_group,):
             assert template["Resources"][resource]["Condition"] == function["Condition"], (
                 name,
                 resource,
@@ -232,7 +231,9 @@ def test_a_stack_holds_only_its_own_functions_and_their_release_machinery(
     assert len(by_type["AWS::Lambda::LayerVersion"]) == 1
     assert len(by_type["AWS::CodeDeploy::Application"]) == 1
     assert by_type["AWS::Logs::LogGroup"] == {f.replace("Function", "LogGroup") for f in own}
-    assert by_type["AWS::CloudWatch::Alarm"] == {f.replace("Function", "ErrorsAlarm") for f in own}
+    # No alarm of its own: the rollback alarms are reporter_infra's (AWS's free tier covers 10
+    # alarm metrics, and reporter_infra's error alarms already watch every function).
+    assert "AWS::CloudWatch::Alarm" not in by_type
     # Every role comes from Terraform with the permissions boundary (CodeDeploy's too, through
     # CodeDeployRoleArn): the stack creates no IAM resource, and needs no IAM capability.
     assert not [kind for kind in by_type if kind.startswith("AWS::IAM::")], service
@@ -259,8 +260,9 @@ def test_event_sources_target_the_alias_codedeploy_shifts_under_its_alarm(
         group = existing[update["DeploymentGroupName"]["Ref"]]["Properties"]
         function = alias["Properties"]["FunctionName"]["Ref"]
         assert group["AlarmConfiguration"]["Enabled"] is True
+        function_name = existing[function]["Properties"]["FunctionName"]["Fn::Sub"]
         assert group["AlarmConfiguration"]["Alarms"] == [
-            {"Name": {"Ref": function.replace("Function", "ErrorsAlarm")}}
+            {"Name": {"Fn::Sub": f"{function_name}-errors"}}
         ]
         assert group["AutoRollbackConfiguration"]["Enabled"] is True, name
         assert "DEPLOYMENT_STOP_ON_ALARM" in group["AutoRollbackConfiguration"]["Events"]
@@ -396,29 +398,30 @@ def test_a_new_deploy_hash_publishes_a_new_version_of_every_function(service: st
         assert version == f"{function}Version{before['DeployHash'][:10]}"
 
 
-def test_traffic_shifting_rolls_back_on_the_new_version_s_errors(
+def test_traffic_shifting_rolls_back_on_reporter_infra_s_error_alarm(
     template: dict[str, Any],
 ) -> None:
+    """Each function's rollback alarm is reporter_infra's alarm on that function's errors, by the
+    name alerts.tf gives it ("<function name>-errors"), and the template declares no alarm."""
     allowed = template["Parameters"]["DeploymentType"]["AllowedValues"]
     assert template["Parameters"]["DeploymentType"]["Default"].startswith(("Canary", "Linear"))
     assert set(allowed) >= {"Canary10Percent5Minutes", "AllAtOnce"}
+    alerts = (sam.TEMPLATE.parent / "reporter_infra" / "alerts.tf").read_text()
+    assert 'alarm_name          = "${each.value}-errors"' in alerts
+    declared = re.search(r"function_error_alarms = \{(.*?)\}", alerts, re.S)
+    assert declared is not None
+    watched = set(re.findall(r"(\w+)\s*=\s*local\.\w+_function_name", declared.group(1)))
     for name, function in sam.functions(template).items():
         preference = function["Properties"]["DeploymentPreference"]
         assert preference["Type"] == {"Ref": "DeploymentType"}
-        (alarm_ref,) = preference["Alarms"]
-        alarm = template["Resources"][alarm_ref["Ref"]]
-        assert alarm["Type"] == "AWS::CloudWatch::Alarm"
-        props = alarm["Properties"]
-        assert (props["Namespace"], props["MetricName"]) == ("AWS/Lambda", "Errors")
-        dimensions = {item["Name"]: item["Value"] for item in props["Dimensions"]}
-        assert dimensions == {
-            "FunctionName": {"Ref": name},
-            "Resource": {"Fn::Sub": f"${{{name}}}:{LIVE_ALIAS}"},
-            "ExecutedVersion": {"Fn::GetAtt": [name, "Version.Version"]},
-        }
-        assert props["ComparisonOperator"] == "GreaterThanThreshold"
-        assert props["Threshold"] == 0
-        assert props["TreatMissingData"] == "notBreaching"
+        function_name = function["Properties"]["FunctionName"]["Fn::Sub"]
+        assert preference["Alarms"] == [{"Fn::Sub": f"{function_name}-errors"}], name
+        assert function_name.removeprefix("${NamePrefix}-") in watched, name
+    assert not [
+        name
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    ]
 
 
 def test_log_groups_are_the_functions_own_with_retention(template: dict[str, Any]) -> None:

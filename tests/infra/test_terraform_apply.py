@@ -536,7 +536,7 @@ def test_alarms_watch_functions_dead_letters_and_queue_age(stack: Stack) -> None
         for alarm in stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)[
             "MetricAlarms"
         ]
-        if "-quality-" not in alarm["AlarmName"]
+        if not alarm.get("Metrics")  # the metric-math quality alarm is tested below
     ]
     observed = {
         alarm["AlarmName"]: (
@@ -579,54 +579,61 @@ def test_alarms_watch_functions_dead_letters_and_queue_age(stack: Stack) -> None
         assert alarm["OKActions"] == [topic_arn]
 
 
-def test_quality_alarms_are_metric_math_on_the_processors_metrics(stack: Stack) -> None:
-    """moto stores metric-math alarms with their queries: the expression (with its minimum
-    sample), the metrics it reads (namespace, name, service=processor, period, statistic)."""
+def test_one_quality_alarm_is_metric_math_on_the_processors_metrics(stack: Stack) -> None:
+    """moto stores metric-math alarms with their queries: one alarm holds every quality
+    condition, MAX([...]) of each rate over its threshold (each with its minimum sample) > 1, and
+    reads the five metrics once (namespace, name, service=processor, period, statistic)."""
     topic_arn = stack.outputs["reporter"]["alert_topic_arn"]
     names = stack.outputs["reporter"]["quality_alarm_names"]
-    assert set(names) == {
-        "no-match-rate", "failure-rate", "unanswered-rate", "p95-processing-time",
-    }  # fmt: skip
-    alarms = {
-        alarm["AlarmName"]: alarm
-        for alarm in stack.client("cloudwatch").describe_alarms(AlarmNames=list(names.values()))[
-            "MetricAlarms"
-        ]
+    assert names == {"answer-quality": f"{PREFIX}-answer-quality"}
+    (alarm,) = stack.client("cloudwatch").describe_alarms(AlarmNames=list(names.values()))[
+        "MetricAlarms"
+    ]
+    assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 1.0
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (4, 2)
+    for words in ("50%", "20%", "30%", "15000 ms", "at least 20"):
+        assert words in alarm["AlarmDescription"], words
+    queries = {query["Id"]: query for query in alarm["Metrics"]}
+    (expression,) = [q for q in queries.values() if "Expression" in q]
+    assert expression["ReturnData"] is True
+    text = expression["Expression"]
+    assert text.startswith("MAX([") and text.endswith("])")
+    for term in (
+        "IF(answers >= 20, nomatch / answers / 0.5, 0)",
+        "IF(questions >= 20, failed / questions / 0.2, 0)",
+        "IF(questions >= 20, (questions - answers - failed) / questions / 0.3, 0)",
+        "IF(answers >= 20, p95 / 15000, 0)",
+    ):
+        assert term in text, term
+    read = {
+        q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Stat"]
+        for q in queries.values()
+        if "MetricStat" in q
     }
-    assert set(alarms) == set(names.values())
-    expected_metrics = {
-        "no-match-rate": {"Answers": "Sum", "NoMatchAnswers": "Sum"},
-        "failure-rate": {"Questions": "Sum", "FailedAnswers": "Sum"},
-        "unanswered-rate": {"Questions": "Sum", "Answers": "Sum", "FailedAnswers": "Sum"},
-        "p95-processing-time": {"Answers": "Sum", "ProcessingTime": "p95"},
-    }
-    for key, name in names.items():
-        alarm = alarms[name]
-        assert alarm["AlarmActions"] == [topic_arn] and alarm["OKActions"] == [topic_arn]
-        assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-        assert alarm["TreatMissingData"] == "notBreaching"
-        assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (4, 2)
-        queries = {query["Id"]: query for query in alarm["Metrics"]}
-        (expression,) = [q for q in queries.values() if "Expression" in q]
-        assert expression["Expression"].startswith("IF(") and ">= 20" in expression["Expression"]
-        assert expression["ReturnData"] is True
-        read = {
-            q["MetricStat"]["Metric"]["MetricName"]: q["MetricStat"]["Stat"]
-            for q in queries.values()
-            if "MetricStat" in q
-        }
-        assert read == expected_metrics[key]
-        for query in queries.values():
-            if "MetricStat" in query:
-                stat = query["MetricStat"]
-                assert stat["Metric"]["Namespace"] == "CvAnalytics"
-                assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "processor"}]
-                assert stat["Period"] == 900
-    thresholds = {key: alarms[name]["Threshold"] for key, name in names.items()}
-    assert thresholds == {
-        "no-match-rate": 0.5, "failure-rate": 0.2, "unanswered-rate": 0.3,
-        "p95-processing-time": 15000.0,
+    assert read == {
+        "Questions": "Sum", "Answers": "Sum", "FailedAnswers": "Sum", "NoMatchAnswers": "Sum",
+        "ProcessingTime": "p95",
     }  # fmt: skip
+    for query in queries.values():
+        if "MetricStat" in query:
+            stat = query["MetricStat"]
+            assert stat["Metric"]["Namespace"] == "CvAnalytics"
+            assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "processor"}]
+            assert stat["Period"] == 900
+
+
+def test_the_alarms_fit_in_the_free_tier_s_ten_alarm_metrics(stack: Stack) -> None:
+    """AWS bills one alarm metric per standard alarm and one per metric a metric-math alarm
+    reads; 10 are free. The SAM stacks add none (they roll back on reporter_infra's alarms)."""
+    alarms = stack.client("cloudwatch").describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"]
+    billed = [
+        sum("MetricStat" in query for query in alarm["Metrics"]) if alarm.get("Metrics") else 1
+        for alarm in alarms
+    ]
+    assert (len(alarms), sum(billed)) == (6, 10)
 
 
 def test_the_reporters_delivery_log_is_its_own_table(stack: Stack) -> None:

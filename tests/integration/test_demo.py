@@ -14,7 +14,7 @@ from cv_analytics.infra import hcl
 
 pytestmark = pytest.mark.integration
 
-#: Enough for the spike to fill the failure alarm's periods (3 x 25 questions, a third of the
+#: Enough for the spike to fill the quality alarm's periods (3 x 25 questions, a third of the
 #: week) and for the prompt variants' difference to be tested (20 answers a side at least).
 QUESTIONS = 225
 SEED = 5
@@ -169,17 +169,19 @@ def test_the_report_shows_the_feedback_the_variants_and_the_spike(demo):
     assert failed >= 20 and spike_day and spike_day[0].endswith(" failed")
 
 
-def test_the_failure_alarm_fires_during_the_spike_and_not_in_a_quiet_period(demo):
+def test_the_quality_alarm_fires_on_failures_in_the_spike_and_not_in_a_quiet_period(demo):
     check = demo.alarm_check
     assert check is not None
     if hcl.hcl2tojson_binary() is None:
         assert check.lines[0].startswith("not evaluated: hcl2tojson")
         pytest.skip("hcl2tojson (checkov tool venv) is not installed")
     assert check.ok, check.problems
-    failure = check.evaluations["failure-rate"]
+    failure = check.evaluations["answer-quality"]
     spike_start, spike_end = demo.spike.bounds(week_bounds(demo.week)[0])
     alarming = [p.start_ms for p in failure.alarming()]
     assert alarming and spike_start <= alarming[0] < spike_end
+    in_spike = [p for p in failure.periods if spike_start <= p.start_ms < spike_end]
+    assert any("failure-rate" in p.crossed(failure.alarm) for p in in_spike)
     window = failure.alarm.evaluation_periods * failure.alarm.period_seconds * 1000
     assert all(spike_start <= at < spike_end + window for at in alarming)
     quiet = [p for p in failure.periods if p.start_ms < spike_start - window]

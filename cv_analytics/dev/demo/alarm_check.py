@@ -5,8 +5,8 @@ The processor runs in this process and prints its CloudWatch EMF lines; :class:`
 its handler, passes what it prints on to the Lambda log, and files each invocation's metric values
 under the alarm period the simulated clock is in (the demo sends the week's events period by
 period, so an invocation handles the events of one period, as a live processor would).
-:func:`check_alarms` then says whether the failure-rate alarm fires during the spike, and only
-around it.
+:func:`check_alarms` then says whether the answer-quality alarm fires during the spike, on its
+failure-rate term, and only around it.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ from cv_analytics.dev.alarms import (
 )
 from cv_analytics.dev.traffic import Spike
 
-FAILURE_ALARM = "failure-rate"
+QUALITY_ALARM = "answer-quality"
+#: The term of the answer-quality alarm that the failure spike must cross.
+FAILURE_TERM = "failure-rate"
 #: Each window of the spike holds this many times the alarm's minimum sample.
 SPIKE_SAMPLE_MARGIN = 1.25
 #: The spike takes at most this share of the week's questions.
@@ -61,11 +63,16 @@ def load_alarms(namespace: str) -> LoadedAlarms:
         return LoadedAlarms(unavailable=str(exc))
 
 
+def _failure_guard(alarm: QualityAlarm) -> tuple[str, int] | None:
+    """The minimum sample of the alarm's failure-rate term (of the alarm, if it names no terms)."""
+    return min_sample(alarm, FAILURE_TERM if FAILURE_TERM in alarm.terms else None)
+
+
 def spike_for(questions: int, alarms: LoadedAlarms) -> Spike:
-    """A failure spike that the failure-rate alarm can judge: ``datapoints_to_alarm + 1`` of its
-    periods, each with a margin over its minimum sample (at most a third of the week)."""
-    alarm = alarms.named(FAILURE_ALARM)
-    guard = min_sample(alarm) if alarm is not None else None
+    """A failure spike that the failure-rate term can judge: ``datapoints_to_alarm + 1`` of the
+    alarm's periods, each with a margin over its minimum sample (at most a third of the week)."""
+    alarm = alarms.named(QUALITY_ALARM)
+    guard = _failure_guard(alarm) if alarm is not None else None
     if alarm is None or guard is None:
         return Spike(questions=questions // 4, failed_share=SPIKE_FAILED_SHARE)
     windows = alarm.datapoints_to_alarm + 1
@@ -125,14 +132,17 @@ def _inputs(result: PeriodResult, alarm: QualityAlarm) -> str:
         f"{metric_id} {value:g}" for metric_id, value in result.inputs.items() if value is not None
     )
     value = "no data" if result.value is None else f"{result.value:.2f}"
-    return f"{shown or 'no metrics'} -> {value} (threshold {alarm.threshold:g})"
+    crossed = result.crossed(alarm)
+    terms = f", {' and '.join(crossed)} crossed" if crossed else ""
+    return f"{shown or 'no metrics'} -> {value} (threshold {alarm.threshold:g}{terms})"
 
 
 def check_alarms(
     alarms: LoadedAlarms, tap: MetricsTap | None, *, week: str, spike: Spike
 ) -> AlarmCheck:
-    """Evaluate every alarm over the week; the failure-rate one must fire in the spike's periods
-    (or right after: it looks back ``evaluation_periods``) and nowhere else."""
+    """Evaluate every alarm over the week; the answer-quality one must fire in the spike's periods
+    (or right after: it looks back ``evaluation_periods``), its failure-rate term crossing, and
+    nowhere else."""
     if alarms.unavailable is not None or tap is None:
         why = alarms.unavailable or "no metrics were captured"
         return AlarmCheck(True, [f"not evaluated: {why}"], [])
@@ -141,9 +151,9 @@ def check_alarms(
         alarm.name: evaluate(alarm, tap.periods, start_ms=start_ms, end_ms=end_ms)
         for alarm in alarms.alarms
     }
-    failure = evaluations.get(FAILURE_ALARM)
+    failure = evaluations.get(QUALITY_ALARM)
     if failure is None:
-        return AlarmCheck(False, [], [f"reporter_infra declares no {FAILURE_ALARM} alarm"])
+        return AlarmCheck(False, [], [f"reporter_infra declares no {QUALITY_ALARM} alarm"])
     alarm = failure.alarm
     step = alarm.period_seconds * 1000
     spike_start, spike_end = spike.bounds(start_ms)
@@ -155,7 +165,7 @@ def check_alarms(
         f"{alarm.period_seconds} s (reporter_infra/quality_alarms.tf)"
     ]
     problems: list[str] = []
-    guard = min_sample(alarm)
+    guard = _failure_guard(alarm)
     judged = guard is None or all((p.inputs.get(guard[0]) or 0) >= guard[1] for p in in_spike)
     firing = failure.alarming()
     stray = [p for p in firing if not around[0] <= p.start_ms < around[1]]
@@ -185,15 +195,31 @@ def check_alarms(
         )
         if busiest.state != "OK":
             problems.append(f"the {alarm.name} alarm fires in a quiet period")
+    failure_crossed = any(FAILURE_TERM in p.crossed(alarm) for p in in_spike)
+    if spike_fired and alarm.terms and not failure_crossed:
+        problems.append(
+            f"the {alarm.name} alarm fires during the spike, but not on its {FAILURE_TERM} term"
+        )
     if spike_fired:
         lines.append(
             f"  in ALARM from {_when(spike_fired[0].start_ms)} to "
             f"{_when(spike_fired[-1].start_ms + step)[-5:]} UTC, OK the rest of the week"
         )
+    if alarm.terms:
+        counts = {
+            term: sum(term in p.crossed(alarm) for p in failure.periods) for term in alarm.terms
+        }
+        crossed = [f"{term} in {n} periods" for term, n in counts.items() if n]
+        never = [term for term, n in counts.items() if not n]
+        lines.append(
+            "  terms crossed over the week: "
+            + "; ".join([*crossed, *([", ".join(never) + " never"] if never else [])])
+        )
     others = [
         f"{name} {'in ALARM ' + str(len(e.alarming())) + ' periods' if e.alarming() else 'OK'}"
         for name, e in evaluations.items()
-        if name != FAILURE_ALARM
+        if name != QUALITY_ALARM
     ]
-    lines.append("  other alarms over the week: " + ", ".join(others))
+    if others:
+        lines.append("  other alarms over the week: " + ", ".join(others))
     return AlarmCheck(not problems, lines, problems, evaluations)

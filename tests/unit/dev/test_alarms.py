@@ -44,35 +44,45 @@ def period(questions: int, failed: int) -> dict[str, list[float]]:
     return {"Questions": [1.0] * questions, "FailedAnswers": [1.0] * failed}
 
 
+QUALITY_TERMS = ("no-match-rate", "failure-rate", "unanswered-rate", "p95-processing-time")
+
+
 @needs_hcl2
-def test_the_alarms_are_read_from_reporter_infra_with_its_defaults():
-    alarms = {alarm.name: alarm for alarm in load_quality_alarms()}
-    assert set(alarms) == {
-        "no-match-rate",
-        "failure-rate",
-        "unanswered-rate",
-        "p95-processing-time",
-    }
-    failure = alarms["failure-rate"]
+def test_one_alarm_is_read_from_reporter_infra_with_its_defaults():
+    """Every quality condition is a term of one alarm (5 alarm metrics, not 9 in four alarms):
+    each rate over its own threshold variable, guarded by the minimum sample, MAX([...]) > 1."""
+    (alarm,) = load_quality_alarms()
+    assert alarm.name == "answer-quality"
     # The values below are the module's variable defaults; the point is that they come from it.
-    assert failure.expression == "IF(questions >= 20, failed / questions, 0)"
-    assert failure.threshold == 0.2
-    assert failure.metrics == {
+    assert alarm.expression == (
+        "MAX([IF(answers >= 20, nomatch / answers / 0.5, 0), "
+        "IF(questions >= 20, failed / questions / 0.2, 0), "
+        "IF(questions >= 20, (questions - answers - failed) / questions / 0.3, 0), "
+        "IF(answers >= 20, p95 / 15000, 0)])"
+    )
+    assert alarm.threshold == 1.0
+    assert alarm.terms == QUALITY_TERMS
+    assert alarm.metrics == {
         "questions": ("Questions", "Sum"),
+        "answers": ("Answers", "Sum"),
         "failed": ("FailedAnswers", "Sum"),
+        "nomatch": ("NoMatchAnswers", "Sum"),
+        "p95": ("ProcessingTime", "p95"),
     }
-    assert (failure.period_seconds, failure.evaluation_periods, failure.datapoints_to_alarm) == (
+    assert (alarm.period_seconds, alarm.evaluation_periods, alarm.datapoints_to_alarm) == (
         900,
         4,
         2,
     )
-    assert failure.namespace == "CvAnalytics"
-    assert alarms["p95-processing-time"].metrics["p95"] == ("ProcessingTime", "p95")
+    assert alarm.namespace == "CvAnalytics"
+    assert min_sample(alarm, "failure-rate") == ("questions", 20)
+    assert min_sample(alarm, "no-match-rate") == ("answers", 20)
+    assert min_sample(alarm, "p95-processing-time") == ("answers", 20)
 
 
 @needs_hcl2
-def test_variables_change_the_alarms_as_terraform_apply_var_would():
-    alarms = load_quality_alarms(
+def test_variables_change_the_alarm_as_terraform_apply_var_would():
+    (alarm,) = load_quality_alarms(
         variables={
             "quality_min_questions": 5,
             "failure_rate_threshold": 0.5,
@@ -80,13 +90,91 @@ def test_variables_change_the_alarms_as_terraform_apply_var_would():
             "quality_metrics_namespace": "Demo",
         }
     )
-    failure = next(a for a in alarms if a.name == "failure-rate")
-    assert failure.expression == "IF(questions >= 5, failed / questions, 0)"
-    assert failure.threshold == 0.5
-    assert failure.datapoints_to_alarm == 4  # min(datapoints, evaluation periods)
-    assert failure.namespace == "Demo"
+    assert "IF(questions >= 5, failed / questions / 0.5, 0)" in alarm.expression
+    assert alarm.datapoints_to_alarm == 4  # min(datapoints, evaluation periods)
+    assert alarm.namespace == "Demo"
+    assert min_sample(alarm, "failure-rate") == ("questions", 5)
     with pytest.raises(AlarmDefinitionError, match="no such variable"):
         load_quality_alarms(variables={"failure_threshold": 0.5})
+
+
+def quality_alarm(**changes: object) -> QualityAlarm:
+    """The answer-quality alarm as reporter_infra declares it with its defaults (written out, so
+    this test runs without hcl2tojson)."""
+    values: dict[str, object] = {
+        "name": "answer-quality",
+        "expression": (
+            "MAX([IF(answers >= 20, nomatch / answers / 0.5, 0), "
+            "IF(questions >= 20, failed / questions / 0.2, 0), "
+            "IF(questions >= 20, (questions - answers - failed) / questions / 0.3, 0), "
+            "IF(answers >= 20, p95 / 15000, 0)])"
+        ),
+        "threshold": 1.0,
+        "terms": QUALITY_TERMS,
+        "metrics": {
+            "questions": ("Questions", "Sum"),
+            "answers": ("Answers", "Sum"),
+            "failed": ("FailedAnswers", "Sum"),
+            "nomatch": ("NoMatchAnswers", "Sum"),
+            "p95": ("ProcessingTime", "p95"),
+        },
+        "period_seconds": 900,
+        "evaluation_periods": 4,
+        "datapoints_to_alarm": 2,
+    }
+    values.update(changes)
+    return QualityAlarm(**values)  # type: ignore[arg-type]
+
+
+def traffic(
+    questions: int, *, failed: int = 0, nomatch: int = 0, millis: float = 1000.0
+) -> dict[str, list[float]]:
+    answers = questions - failed
+    return {
+        "Questions": [1.0] * questions,
+        "Answers": [1.0] * answers,
+        "FailedAnswers": [1.0] * failed,
+        "NoMatchAnswers": [1.0] * nomatch,
+        "ProcessingTime": [millis] * answers,
+    }
+
+
+@pytest.mark.parametrize(
+    ("metrics", "crossed", "value"),
+    [
+        (traffic(30), [], 1000 / 15000),  # healthy: the p95 term is the highest
+        (traffic(25, failed=15), ["failure-rate"], 0.6 / 0.2),
+        (traffic(30, nomatch=18), ["no-match-rate"], 0.6 / 0.5),
+        (traffic(30, millis=20_000.0), ["p95-processing-time"], 20_000 / 15000),
+        (traffic(19, failed=19), [], 0.0),  # below the minimum sample: not judged
+    ],
+)
+def test_each_condition_alone_raises_the_one_alarm_and_is_named(metrics, crossed, value):
+    alarm = quality_alarm()
+    periods = {START: metrics, START + PERIOD_MS: metrics}
+    result = evaluate(alarm, periods, start_ms=START, end_ms=START + 2 * PERIOD_MS)
+    second = result.periods[1]
+    assert second.value == pytest.approx(value)
+    assert second.crossed(alarm) == crossed
+    assert second.state == ("ALARM" if crossed else "OK")
+    assert set(second.terms) == set(QUALITY_TERMS)
+
+
+def test_unanswered_questions_cross_their_own_term():
+    alarm = quality_alarm()
+    metrics = {**traffic(30), "Answers": [1.0] * 20, "ProcessingTime": [1000.0] * 20}
+    result = evaluate(alarm, {START: metrics}, start_ms=START, end_ms=START + PERIOD_MS)
+    assert result.periods[0].terms["unanswered-rate"] == pytest.approx((10 / 30) / 0.3)
+    assert result.periods[0].crossed(alarm) == ["unanswered-rate"]
+
+
+def test_terms_must_name_the_elements_of_max():
+    with pytest.raises(AlarmDefinitionError, match="3 terms named for 4 elements"):
+        evaluate(quality_alarm(terms=QUALITY_TERMS[:3]), {}, start_ms=START, end_ms=START)
+    with pytest.raises(AlarmDefinitionError, match="not MAX"):
+        evaluate(failure_alarm(terms=("failure-rate",)), {}, start_ms=START, end_ms=START)
+    with pytest.raises(AlarmDefinitionError, match="names no term"):
+        min_sample(quality_alarm(), "error-rate")
 
 
 def test_a_module_without_the_alarm_resource_is_refused():
@@ -138,6 +226,8 @@ def test_a_period_with_other_metrics_only_counts_the_missing_sums_as_zero():
         ("(a - b - c) / a", {"a": 10.0, "b": 5.0, "c": 2.0}, 0.3),
         ("b / a", {"a": 0.0, "b": 1.0}, None),  # division by zero: no value
         ("MAX(a, b) * 2", {"a": 1.0, "b": 3.0}, 6.0),
+        ("MAX([a / 2, b, 1]) * 2", {"a": 4.0, "b": 0.5}, 4.0),
+        ("MIN([a, b / 0])", {"a": 4.0, "b": 0.5}, 4.0),  # an element without a value is skipped
         ("-a + 1", {"a": 1.0, "b": 0.0}, 0.0),
     ],
 )
@@ -161,6 +251,8 @@ def test_metric_math(expression, values, expected):
         ("a.b", "unsupported Attribute"),
         ("'a'", "unsupported constant"),
         ("IF(a >= ", "cannot parse"),
+        ("[a, b]", "an array outside MIN/MAX"),
+        ("MAX([a], b)", "an array outside MIN/MAX"),
     ],
 )
 def test_what_is_not_metric_math_is_refused_by_name(expression, message):

@@ -18,21 +18,36 @@ from cv_analytics.dev.traffic import Spike
 WEEK = "2026-W48"
 NAMESPACE = "CvAnalyticsDemo"
 PERIOD_MS = 900_000
-FAILURE = QualityAlarm(
-    name="failure-rate",
-    expression="IF(questions >= 20, failed / questions, 0)",
-    threshold=0.2,
-    metrics={"questions": ("Questions", "Sum"), "failed": ("FailedAnswers", "Sum")},
+#: reporter_infra's answer-quality alarm, two of its terms (written out: no hcl2tojson needed).
+QUALITY = QualityAlarm(
+    name="answer-quality",
+    expression=(
+        "MAX([IF(questions >= 20, failed / questions / 0.2, 0), "
+        "IF(questions >= 20, (questions - answers - failed) / questions / 0.3, 0)])"
+    ),
+    threshold=1.0,
+    terms=("failure-rate", "unanswered-rate"),
+    metrics={
+        "questions": ("Questions", "Sum"),
+        "answers": ("Answers", "Sum"),
+        "failed": ("FailedAnswers", "Sum"),
+    },
     period_seconds=900,
     evaluation_periods=4,
     datapoints_to_alarm=2,
     namespace=NAMESPACE,
 )
-ALARMS = LoadedAlarms([FAILURE])
+ALARMS = LoadedAlarms([QUALITY])
 
 
-def emf(questions: int, failed: int) -> str:
-    metrics = [{"Name": "Questions", "Unit": "Count"}, {"Name": "FailedAnswers", "Unit": "Count"}]
+def emf(questions: int, failed: int, answers: int | None = None) -> str:
+    """One invocation's metrics; every question not failed is answered unless ``answers``."""
+    answered = questions - failed if answers is None else answers
+    metrics = [
+        {"Name": "Questions", "Unit": "Count"},
+        {"Name": "FailedAnswers", "Unit": "Count"},
+        {"Name": "Answers", "Unit": "Count"},
+    ]
     return json.dumps(
         {
             "_aws": {
@@ -44,11 +59,18 @@ def emf(questions: int, failed: int) -> str:
             "service": "processor",
             "Questions": [1.0] * questions,
             "FailedAnswers": [1.0] * failed,
+            "Answers": [1.0] * answered,
         }
     )
 
 
-def run_week(spike: Spike, failed_in_spike: int, capsys, per_period: int = 25) -> MetricsTap:
+def run_week(
+    spike: Spike,
+    failed_in_spike: int,
+    capsys,
+    per_period: int = 25,
+    answered_in_spike: int | None = None,
+) -> MetricsTap:
     """A processor that prints one EMF line per invocation, invoked period by period."""
     printed: list[str] = []
     tap = MetricsTap(
@@ -62,7 +84,7 @@ def run_week(spike: Spike, failed_in_spike: int, capsys, per_period: int = 25) -
         tap({}, None)
     for at in range(spike_start, spike_end, PERIOD_MS):
         tap.clock(at + 1_000)
-        printed.append(emf(per_period, failed_in_spike))
+        printed.append(emf(per_period, failed_in_spike, answered_in_spike))
         tap({}, None)
     out = capsys.readouterr().out
     assert out.count('"_aws"') == len(printed)  # what the processor printed still reaches the log
@@ -79,8 +101,12 @@ def test_the_tap_passes_the_output_on_and_files_metrics_by_period(capsys):
     tap({}, None)
     assert '"_aws"' in capsys.readouterr().out
     assert tap.periods == {
-        start: {"Questions": [1.0] * 3, "FailedAnswers": [1.0]},
-        start + PERIOD_MS: {"Questions": [1.0] * 6, "FailedAnswers": [1.0] * 2},
+        start: {"Questions": [1.0] * 3, "FailedAnswers": [1.0], "Answers": [1.0] * 2},
+        start + PERIOD_MS: {
+            "Questions": [1.0] * 6,
+            "FailedAnswers": [1.0] * 2,
+            "Answers": [1.0] * 4,
+        },
     }
     assert sys.stdout is not None
 
@@ -100,14 +126,27 @@ def test_the_check_passes_when_the_alarm_fires_in_the_spike_only(capsys):
     assert check.ok, check.problems
     text = "\n".join(check.lines)
     assert "spike Wed 25 Nov 14:15  ALARM" in text
+    # 15 of 25 failed: 0.6 over the 0.2 threshold, and the term that crossed is named.
+    assert "-> 3.00 (threshold 1, failure-rate crossed)" in text
     assert "quiet " in text and "OK" in text
+    assert "terms crossed over the week: failure-rate in 3 periods; unanswered-rate never" in text
 
 
 def test_the_check_fails_when_the_spike_does_not_raise_the_alarm(capsys):
     spike = spike_for(300, ALARMS)
     check = check_alarms(ALARMS, run_week(spike, 2, capsys), week=WEEK, spike=spike)
     assert not check.ok
-    assert check.problems == ["the failure-rate alarm does not fire during the failure spike"]
+    assert check.problems == ["the answer-quality alarm does not fire during the failure spike"]
+
+
+def test_the_check_fails_when_another_term_raises_the_alarm_in_the_spike(capsys):
+    spike = spike_for(300, ALARMS)
+    tap = run_week(spike, 2, capsys, answered_in_spike=10)  # few failures, many unanswered
+    check = check_alarms(ALARMS, tap, week=WEEK, spike=spike)
+    assert check.problems == [
+        "the answer-quality alarm fires during the spike, but not on its failure-rate term"
+    ]
+    assert "unanswered-rate crossed" in "\n".join(check.lines)
 
 
 def test_a_spike_under_the_minimum_sample_is_not_judged(capsys):
