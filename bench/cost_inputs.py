@@ -65,6 +65,7 @@ from bench.processor_requests import (
     seed_design,
 )
 from cv_analytics.dev.emulator import LOCAL_ENV
+from cv_analytics.infra.cloudformation import load_template
 from edge_client import EdgeClient, InMemorySink
 from processor.metrics import DEFAULT_NAMESPACE, SERVICE_NAME
 from processor.records import complete_record
@@ -165,20 +166,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 def _template_alarm_metrics(template: Path) -> list[int]:
     """The alarm metrics of each ``AWS::CloudWatch::Alarm`` in a SAM/CloudFormation template (every
     service's stack together: one deployment of each)."""
-    import yaml
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def tagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
-        if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node)
-        return loader.construct_mapping(node)  # type: ignore[arg-type]
-
-    Loader.add_multi_constructor("!", tagged)
-    document = yaml.load(template.read_text(encoding="utf-8"), Loader=Loader)
+    document = load_template(template)
     alarms = []
     for resource in document["Resources"].values():
         if resource["Type"] != "AWS::CloudWatch::Alarm":
