@@ -37,6 +37,7 @@ from typing import Any
 
 from cv_analytics.infra import hcl
 from cv_analytics.infra.terraform import REPORTER_MODULE
+from reporter.sketch import nearest_rank
 
 ALARM_RESOURCE = ("aws_cloudwatch_metric_alarm", "quality")
 ALARMS_LOCAL = "quality_alarms"
@@ -387,8 +388,7 @@ def statistic(stat: str, values: Sequence[float]) -> float | None:
     match = re.fullmatch(r"p(\d+(?:\.\d+)?)", stat)
     if match:  # nearest rank, as CloudWatch computes percentiles on raw values
         ordered = sorted(values)
-        rank = math.ceil(float(match.group(1)) / 100 * len(ordered))
-        return float(ordered[max(rank, 1) - 1])
+        return float(ordered[nearest_rank(float(match.group(1)) / 100, len(ordered)) - 1])
     raise AlarmDefinitionError(f"unsupported statistic {stat!r}")
 
 
