@@ -61,7 +61,9 @@ check: lint typecheck
 
 test: tools lint typecheck pytest
 
-demo: $(BIN)/.installed
+# The checkov environment brings hcl2tojson, with which the demo reads reporter_infra's alarm
+# from the Terraform and evaluates it (without it the demo could only say it did not).
+demo: $(BIN)/.installed $(TOOLS)/checkov/.installed
 	$(BIN)/cv-analytics demo $(ARGS)
 
 schema: $(BIN)/.installed

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 
 from analytics_contract.weeks import previous_week
+from cv_analytics.data.weeks import last_weeks
 from cv_analytics.dev.traffic.catalogue import Catalogue, load_catalogue
 from cv_analytics.dev.traffic.manifest import Manifest
 from cv_analytics.dev.traffic.simulator import Rates, simulate_week
@@ -29,14 +30,10 @@ NEW_TOPICS = 2
 WEIGHT_JITTER = (0.7, 1.3)
 
 
-def earlier_weeks(week: str, count: int) -> list[str]:
-    """The ``count`` ISO weeks before ``week``, oldest first."""
-    weeks: list[str] = []
-    current = week
-    for _ in range(count):
-        current = previous_week(current)
-        weeks.insert(0, current)
-    return weeks
+def history_weeks(week: str, count: int) -> list[str]:
+    """The ``count`` ISO weeks before ``week``, oldest first (the order they are sent in; the
+    reporter's ``earlier_weeks`` lists them newest first)."""
+    return last_weeks(count, previous_week(week)) if count else []
 
 
 def new_topics(seed: int, catalogue: Catalogue | None = None) -> tuple[str, ...]:
@@ -76,7 +73,7 @@ def simulate_history(
     chosen = catalogue or load_catalogue()
     withheld = new_topics(seed, chosen)
     manifests = []
-    for earlier in earlier_weeks(week, weeks):
+    for earlier in history_weeks(week, weeks):
         rng = random.Random(f"history-{seed}-{earlier}")
         count = max(1, round(questions * rng.uniform(*SHARE)))
         manifests.append(

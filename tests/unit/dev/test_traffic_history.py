@@ -8,7 +8,7 @@ import pytest
 from cv_analytics.dev.traffic import load_catalogue, simulate_week
 from cv_analytics.dev.traffic.history import (
     SHARE,
-    earlier_weeks,
+    history_weeks,
     new_topics,
     simulate_history,
     with_history,
@@ -24,12 +24,12 @@ def history():
 
 
 def test_the_weeks_before_oldest_first_across_the_year():
-    assert earlier_weeks(WEEK, 4) == ["2025-W49", "2025-W50", "2025-W51", "2025-W52"]
-    assert earlier_weeks(WEEK, 0) == []
+    assert history_weeks(WEEK, 4) == ["2025-W49", "2025-W50", "2025-W51", "2025-W52"]
+    assert history_weeks(WEEK, 0) == []
 
 
 def test_each_earlier_week_is_lighter_and_inside_its_week(history):
-    assert [m.week for m in history] == earlier_weeks(WEEK, 4)
+    assert [m.week for m in history] == history_weeks(WEEK, 4)
     for manifest in history:
         low, high = SHARE
         assert low * QUESTIONS - 1 <= len(manifest.questions) <= high * QUESTIONS + 1
@@ -63,7 +63,7 @@ def test_one_manifest_holds_every_week_numbered_anew(history):
     main = simulate_week(WEEK, QUESTIONS, seed=3)
     joined = with_history(main, history)
     assert joined.week == WEEK and joined.seed == 3
-    assert joined.history_weeks == earlier_weeks(WEEK, 4)
+    assert joined.history_weeks == history_weeks(WEEK, 4)
     assert joined.history_deliveries == sum(len(m.deliveries) for m in history)
     assert [d.seq for d in joined.deliveries] == list(range(len(joined.deliveries)))
     assert joined.deliveries[joined.history_deliveries :][0].body() == main.deliveries[0].body()
