@@ -288,3 +288,36 @@ def test_one_message_per_batch_prices_the_split_mix_never_the_same_batch_one():
         compare(M, free_tier=False, messages_per_batch=1, inputs=INPUTS).ratio
         > compare(M, free_tier=False, inputs=INPUTS).ratio
     )
+
+
+def test_reads_are_the_processors_units_and_the_reporters_six_weeks_of_index_entries():
+    """The reporter reads its week, the week before and four more weeks of question texts, from
+    the index: this system's entries hold what the index projects, the seed's (ALL) whole
+    records; eventually consistent, half a unit per 4 KB."""
+    ours, seed = list_prices("ours"), list_prices("seed")
+    ours_reporter = 6 * M * (400 - 100) / 4096 / 2
+    seed_reporter = 6 * M * (1100 - 100) / 4096 / 2
+    assert ours.quantities["DynamoDB reads"]["dynamodb.read_request"] == pytest.approx(
+        0.5 * M + ours_reporter
+    )
+    assert seed.quantities["DynamoDB reads"]["dynamodb.read_request"] == pytest.approx(
+        1.0 * M + seed_reporter
+    )
+    assert ours.usd["DynamoDB reads"] == pytest.approx((0.5 * M + ours_reporter) * 0.125 / 1e6)
+
+
+def test_backups_cover_the_table_s_records_not_its_index():
+    ours = list_prices("ours")
+    records = M * 90 / (365 / 12)
+    assert ours.usd["DynamoDB backups (PITR)"] == pytest.approx(records * 1100 / 1024**3 * 0.20)
+
+
+def test_logs_are_kept_for_the_retention_of_the_log_groups():
+    ours = list_prices("ours")
+    ingested = ours.quantities["CloudWatch Logs"]["logs.ingested"]
+    assert ours.quantities["CloudWatch Logs"]["logs.stored"] == pytest.approx(
+        ingested * 30 / (365 / 12)
+    )
+    assert ours.usd["CloudWatch Logs"] == pytest.approx(
+        ingested * 0.50 + ingested * 30 / (365 / 12) * 0.03
+    )
