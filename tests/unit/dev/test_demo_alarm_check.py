@@ -70,6 +70,7 @@ def run_week(
     capsys,
     per_period: int = 25,
     answered_in_spike: int | None = None,
+    burst_at: int | None = None,
 ) -> MetricsTap:
     """A processor that prints one EMF line per invocation, invoked period by period."""
     printed: list[str] = []
@@ -82,10 +83,16 @@ def run_week(
         tap.clock(at)
         printed.append(emf(6, 1))
         tap({}, None)
-    for at in range(spike_start, spike_end, PERIOD_MS):
-        tap.clock(at + 1_000)
-        printed.append(emf(per_period, failed_in_spike, answered_in_spike))
-        tap({}, None)
+    bursts = [range(spike_start, spike_end, PERIOD_MS)]
+    if burst_at is not None:  # the same failures again, at another time of the week
+        bursts.append(
+            range(start + burst_at, start + burst_at + spike_end - spike_start, PERIOD_MS)
+        )
+    for burst in bursts:
+        for at in burst:
+            tap.clock(at + 1_000)
+            printed.append(emf(per_period, failed_in_spike, answered_in_spike))
+            tap({}, None)
     out = capsys.readouterr().out
     assert out.count('"_aws"') == len(printed)  # what the processor printed still reaches the log
     return tap
@@ -137,6 +144,17 @@ def test_the_check_fails_when_the_spike_does_not_raise_the_alarm(capsys):
     check = check_alarms(ALARMS, run_week(spike, 2, capsys), week=WEEK, spike=spike)
     assert not check.ok
     assert check.problems == ["the answer-quality alarm does not fire during the failure spike"]
+
+
+def test_the_check_fails_when_the_alarm_also_fires_away_from_the_spike(capsys):
+    spike = spike_for(300, ALARMS)
+    friday = 4 * 86_400_000 + 9 * 3_600_000  # Fri 09:00, far from Wednesday's spike
+    tap = run_week(spike, 15, capsys, burst_at=friday)
+    check = check_alarms(ALARMS, tap, week=WEEK, spike=spike)
+    assert not check.ok
+    assert "the answer-quality alarm fires outside the spike, first at Fri 27 Nov 09:" in (
+        "\n".join(check.problems)
+    )
 
 
 def test_the_check_fails_when_another_term_raises_the_alarm_in_the_spike(capsys):
