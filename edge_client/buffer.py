@@ -45,15 +45,26 @@ class ClientStats:
 
 #: A tracked event as the buffer holds it: one flat tuple ``(kind, accepted_at, *arguments)``.
 #:
-#: ``kind`` names the ``track_*`` call whose arguments follow (ids and timestamp already filled in,
-#: mutable arguments copied), for the sender to validate with the matching builder; or it is
-#: ``"event"`` and one contract event follows, already validated (``track(event)``, strict mode).
-#: ``accepted_at`` is the caller's time.monotonic(). One tuple per call is the least the caller can
+#: ``kind`` names the ``track_*`` call whose arguments follow (the request id filled in, mutable
+#: arguments copied, the timestamp as given: ``None`` for now), for the sender to validate with the
+#: matching builder; or it is ``"event"`` and one contract event follows, already validated
+#: (``track(event)``, strict mode). ``accepted_at`` is the caller's ``time.time_ns()``, the one clock
+#: the call reads: the event's timestamp when the call gave none, and (through
+#: :func:`accepted_monotonic`) its age for the sender. One tuple per call is the least the caller can
 #: allocate; tuples of strings and numbers also stop being tracked by the garbage collector, unlike
 #: pydantic models, so a buffer full of them during an outage costs the process nothing at each
 #: collection.
 Item = tuple[Any, ...]
 KIND, ACCEPTED_AT = 0, 1
+
+
+def accepted_monotonic(accepted_ns: int, now: float, now_ns: int, taken_since: float) -> float:
+    """When an item was tracked, on ``time.monotonic()``'s clock: its age by the wall clock, never
+    more than ``now - taken_since`` (it reached the buffer after the previous take began, so a
+    wall clock stepped forward meanwhile cannot make it look expired) nor less than 0 (stepped
+    back)."""
+    age = min(max((now_ns - accepted_ns) / 1e9, 0.0), max(now - taken_since, 0.0))
+    return now - age
 
 
 class Marker:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -254,3 +255,18 @@ def test_many_threads_each_event_accepted_exactly_once_and_counters_add_up(
     stats = client.stats()
     assert stats.enqueued == stats.sent + stats.failed + stats.pending == 2000
     assert set(transport.threads) == {"edge-client-sender"}
+
+
+def test_a_wall_clock_jumping_ahead_does_not_expire_fresh_events(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expiry runs on the monotonic clock: an NTP step of an hour must not give events up."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, mode="serverless", settings=Settings(give_up_after=60))
+    rid = client.track_query(session_id="s", query="q")
+    real = time.time_ns
+    monkeypatch.setattr("edge_client.sender.time.time_ns", lambda: real() + 3_600 * 1_000_000_000)
+    assert client.flush() is True
+    monkeypatch.undo()
+    assert [event.request_id for event in sink.events] == [rid]
+    assert client.stats().failed == 0
