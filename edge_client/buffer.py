@@ -89,7 +89,7 @@ class SharedState:
         self.stopping = False  # the sender should finish up and exit
         self.abandon = False  # the sender should give up whatever is left, now
         self.urgent = 0  # flush() calls waiting: send without waiting for a full batch
-        self.idle = False  # the sender sleeps until woken (it holds nothing)
+        self.idle = False  # the sender has parked: it sleeps until woken (it holds nothing)
         #: Items taken by the sender and not resolved yet (read without the lock by callers).
         self.held = 0
         self.markers_buffered = 0
@@ -106,8 +106,9 @@ class SharedState:
         if len(items) + self.held >= self.capacity:  # may overshoot by a racing caller or two
             return self._refuse("full")
         items.append(item)
-        # Wake the sender when it sleeps with nothing to do, and whenever the events it has not
-        # sent yet (held by it or still buffered) make up another full batch.
+        # Wake the sender when it has parked (quiet for a while: it no longer polls, see
+        # sender.QUIET_BEFORE_PARKING), and whenever the events it has not sent yet (held by it or
+        # still buffered) make up another full batch.
         if self.idle or (len(items) + self.held) % self.batch_size == 0:
             self.idle = False
             self.wake.set()

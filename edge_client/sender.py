@@ -36,6 +36,15 @@ from edge_client.transport import OutgoingMessage, Transport, TransportError
 #: Events prepared (validated, redacted, serialized) per step of the sender.
 PREPARE_CHUNK = 10
 THREAD_NAME = "edge-client-sender"
+#: While events keep coming, the sender looks at the buffer by itself every ``flush_interval`` (an
+#: event waits that long for its batch to fill anyway), so that a ``track_*`` call need not wake
+#: it: waking a sleeping thread is a system call on the caller's thread, several times the cost of
+#: the rest of the call. After this many seconds without an event it sleeps until a call wakes it,
+#: so that an idle process has no thread waking up.
+QUIET_BEFORE_PARKING = 60.0
+#: With a shorter ``flush_interval`` (0: send at once) the sender does not poll: each call that
+#: finds it asleep wakes it.
+MIN_POLL_INTERVAL = 0.05
 
 
 class Sender:
@@ -62,6 +71,8 @@ class Sender:
         self._incoming: deque[tuple[int, Item, float]] = deque()
         self._next_seq = 0
         self._last_take = time.monotonic()
+        #: When the sender last took an event from the buffer (see QUIET_BEFORE_PARKING).
+        self._last_event = self._last_take
         #: Flush markers taken, waiting for everything ahead of them to be resolved.
         self._markers: deque[Marker] = deque()
         self._outbox = Outbox(
@@ -151,7 +162,10 @@ class Sender:
         if not self._outbox and not self._incoming:
             if inline or state.stopping:
                 return False
-            if state.park():
+            poll = self._settings.flush_interval
+            if poll >= MIN_POLL_INTERVAL and now - self._last_event < QUIET_BEFORE_PARKING:
+                self._sleep(poll)  # nobody needs to ring: see QUIET_BEFORE_PARKING
+            elif state.park():
                 self._sleep(None)
             return True
         if deadline is not None and now >= deadline:
@@ -214,6 +228,7 @@ class Sender:
         self._last_take = now
         items, markers = self._state.take(sys.maxsize)
         if items:
+            self._last_event = now
             seq = self._next_seq
             for item in items:
                 accepted = accepted_monotonic(item[ACCEPTED_AT], now, now_ns, since)
