@@ -45,15 +45,26 @@ class ClientStats:
 
 #: A tracked event as the buffer holds it: one flat tuple ``(kind, accepted_at, *arguments)``.
 #:
-#: ``kind`` names the ``track_*`` call whose arguments follow (ids and timestamp already filled in,
-#: mutable arguments copied), for the sender to validate with the matching builder; or it is
-#: ``"event"`` and one contract event follows, already validated (``track(event)``, strict mode).
-#: ``accepted_at`` is the caller's time.monotonic(). One tuple per call is the least the caller can
+#: ``kind`` names the ``track_*`` call whose arguments follow (the request id filled in, mutable
+#: arguments copied, the timestamp as given: ``None`` for now), for the sender to validate with the
+#: matching builder; or it is ``"event"`` and one contract event follows, already validated
+#: (``track(event)``, strict mode). ``accepted_at`` is the caller's ``time.time_ns()``, the one clock
+#: the call reads: the event's timestamp when the call gave none, and (through
+#: :func:`accepted_monotonic`) its age for the sender. One tuple per call is the least the caller can
 #: allocate; tuples of strings and numbers also stop being tracked by the garbage collector, unlike
 #: pydantic models, so a buffer full of them during an outage costs the process nothing at each
 #: collection.
 Item = tuple[Any, ...]
 KIND, ACCEPTED_AT = 0, 1
+
+
+def accepted_monotonic(accepted_ns: int, now: float, now_ns: int, taken_since: float) -> float:
+    """When an item was tracked, on ``time.monotonic()``'s clock: its age by the wall clock, never
+    more than ``now - taken_since`` (it reached the buffer after the previous take began, so a
+    wall clock stepped forward meanwhile cannot make it look expired) nor less than 0 (stepped
+    back)."""
+    age = min(max((now_ns - accepted_ns) / 1e9, 0.0), max(now - taken_since, 0.0))
+    return now - age
 
 
 class Marker:
@@ -78,7 +89,7 @@ class SharedState:
         self.stopping = False  # the sender should finish up and exit
         self.abandon = False  # the sender should give up whatever is left, now
         self.urgent = 0  # flush() calls waiting: send without waiting for a full batch
-        self.idle = False  # the sender sleeps until woken (it holds nothing)
+        self.idle = False  # the sender has parked: it sleeps until woken (it holds nothing)
         #: Items taken by the sender and not resolved yet (read without the lock by callers).
         self.held = 0
         self.markers_buffered = 0
@@ -95,8 +106,9 @@ class SharedState:
         if len(items) + self.held >= self.capacity:  # may overshoot by a racing caller or two
             return self._refuse("full")
         items.append(item)
-        # Wake the sender when it sleeps with nothing to do, and whenever the events it has not
-        # sent yet (held by it or still buffered) make up another full batch.
+        # Wake the sender when it has parked (quiet for a while: it no longer polls, see
+        # sender.QUIET_BEFORE_PARKING), and whenever the events it has not sent yet (held by it or
+        # still buffered) make up another full batch.
         if self.idle or (len(items) + self.held) % self.batch_size == 0:
             self.idle = False
             self.wake.set()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
@@ -35,7 +34,7 @@ from analytics_contract import (
     Tokens,
 )
 from analytics_contract.events import TEXT_LIMITS
-from edge_client.buffer import KIND, Item
+from edge_client.buffer import ACCEPTED_AT, KIND, Item
 
 Event = AnyEvent
 E = TypeVar("E", QueryEvent, ResponseEvent, FeedbackEvent)
@@ -60,12 +59,11 @@ def new_request_id() -> str:
     return id_bits(128).to_bytes(16, "big").hex()  # half the cost of f"{...:032x}"
 
 
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def timestamp_ms(value: object) -> object:
-    """Milliseconds since the epoch from an aware ``datetime``; anything else for the contract."""
+def timestamp_ms(value: object, accepted_ns: int) -> object:
+    """Milliseconds since the epoch: the call's own time (``accepted_ns``, its ``time.time_ns()``)
+    when none was given, or from an aware ``datetime``; anything else for the contract."""
+    if value is None:
+        return accepted_ns // 1_000_000
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidEventError("timestamp: a datetime must be timezone-aware")
@@ -119,8 +117,10 @@ def build_query(
     query: str,
     session_id: str,
     request_id: str,
-    timestamp: int | datetime,
+    timestamp: int | datetime | None,
     metadata: Mapping[str, str] | None,
+    *,
+    accepted_ns: int,
 ) -> QueryEvent:
     truncated: list[str] | None = None
     if isinstance(query, str) and len(query) > MAX_QUERY_CHARS:
@@ -130,7 +130,7 @@ def build_query(
         schema_version=SCHEMA_VERSION,
         event_type="query",
         request_id=request_id,
-        timestamp=timestamp_ms(timestamp),
+        timestamp=timestamp_ms(timestamp, accepted_ns),
         session_id=session_id,
         query=query,
         metadata=None if metadata is None else plain(metadata),
@@ -143,7 +143,7 @@ def build_response(
     match_type: str,
     match_score: float,
     session_id: str | None,
-    timestamp: int | datetime,
+    timestamp: int | datetime | None,
     reasoning: str | None,
     response: str | None,
     processing_time_ms: float | None,
@@ -151,6 +151,8 @@ def build_response(
     model: str | None,
     variant: str | None,
     error: str | None,
+    *,
+    accepted_ns: int,
 ) -> ResponseEvent:
     truncated: list[str] | None = None
     if (
@@ -166,7 +168,7 @@ def build_response(
         schema_version=SCHEMA_VERSION,
         event_type="response",
         request_id=request_id,
-        timestamp=timestamp_ms(timestamp),
+        timestamp=timestamp_ms(timestamp, accepted_ns),
         session_id=session_id,
         match_type=match_type,
         match_score=match_score,
@@ -187,7 +189,9 @@ def build_feedback(
     rating: int | None,
     comment: str | None,
     session_id: str | None,
-    timestamp: int | datetime,
+    timestamp: int | datetime | None,
+    *,
+    accepted_ns: int,
 ) -> FeedbackEvent:
     truncated: list[str] | None = None
     if isinstance(comment, str) and len(comment) > MAX_COMMENT_CHARS:
@@ -197,7 +201,7 @@ def build_feedback(
         schema_version=SCHEMA_VERSION,
         event_type="feedback",
         request_id=request_id,
-        timestamp=timestamp_ms(timestamp),
+        timestamp=timestamp_ms(timestamp, accepted_ns),
         session_id=session_id,
         thumbs=thumbs,
         rating=rating,
@@ -220,7 +224,7 @@ def build(item: Item) -> Event:
     if kind == "event":
         event: Event = item[2]
         return event
-    return BUILDERS[kind](*item[2:])
+    return BUILDERS[kind](*item[2:], accepted_ns=item[ACCEPTED_AT])
 
 
 def item_kind(item: Item) -> str:

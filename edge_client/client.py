@@ -61,8 +61,9 @@ ENV_QUEUE_URL = "CV_ANALYTICS_QUEUE_URL"
 ENV_DISABLED = "CV_ANALYTICS_DISABLED"
 _TRUE = {"1", "true", "yes", "on"}
 
+#: The one clock a tracked call reads: the event's timestamp (unless given) and, on the sender, its
+#: age (``edge_client.buffer.accepted_monotonic``). One system clock read, not two.
 _time_ns = time.time_ns
-_monotonic = time.monotonic
 
 
 def _snapshot(value: Any) -> Any:
@@ -199,11 +200,11 @@ class EdgeClient:
             metadata = metadata.copy() if type(metadata) is dict else _snapshot(metadata)
         item = (
             "query",
-            _monotonic(),
+            _time_ns(),
             query,
             session_id,
             request_id,
-            _time_ns() // 1_000_000 if timestamp is None else timestamp,
+            timestamp,
             metadata,
         )
         self._submit(item)
@@ -235,12 +236,12 @@ class EdgeClient:
             tokens = tokens.copy() if type(tokens) is dict else _snapshot(tokens)
         item = (
             "response",
-            _monotonic(),
+            _time_ns(),
             request_id,
             match_type,
             match_score,
             session_id,
-            _time_ns() // 1_000_000 if timestamp is None else timestamp,
+            timestamp,
             reasoning,
             response,
             processing_time_ms,
@@ -268,13 +269,13 @@ class EdgeClient:
         """
         item = (
             "feedback",
-            _monotonic(),
+            _time_ns(),
             request_id,
             thumbs,
             rating,
             comment,
             session_id,
-            _time_ns() // 1_000_000 if timestamp is None else timestamp,
+            timestamp,
         )
         self._submit(item)
         return request_id
@@ -285,7 +286,7 @@ class EdgeClient:
             self._invalid("", TypeError(f"expected a contract event, got {type(event).__name__}"))
             return ""
         if not self.disabled:
-            self._offer(("event", _monotonic(), event))
+            self._offer(("event", _time_ns(), event))
         return event.request_id
 
     def _submit_checked(self, item: Item) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from analytics_contract import AnyEvent
-from edge_client.buffer import ACCEPTED_AT, Item
+from edge_client.buffer import Item
 from edge_client.building import build
 from edge_client.config import Settings
 from edge_client.outbox import Entry
@@ -47,8 +47,9 @@ class Preparer:
         #: requestId -> sessionId of recent questions.
         self.sessions: OrderedDict[str, str] = sessions if sessions is not None else OrderedDict()
 
-    def prepare(self, seq: int, item: Item) -> tuple[Entry, bool]:
-        """The entry for an item, and whether its text was shortened. Raises NotSendable."""
+    def prepare(self, seq: int, item: Item, accepted_at: float) -> tuple[Entry, bool]:
+        """The entry for an item tracked at ``accepted_at`` (``time.monotonic()``), and whether
+        its text was shortened. Raises NotSendable."""
         try:
             event = build(item)
         except Exception as exc:  # InvalidEventError, or whatever an odd argument raises
@@ -80,8 +81,8 @@ class Preparer:
             size=size,
             group_id=group_id(event.session_id, event.request_id),
             deduplication_id=deduplication_id(body),
-            accepted_at=item[ACCEPTED_AT],
-            deadline=item[ACCEPTED_AT] + self._settings.give_up_after,
+            accepted_at=accepted_at,
+            deadline=accepted_at + self._settings.give_up_after,
         )
         return entry, bool(event.truncated_fields)
 

@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict, deque
 
 from edge_client.backoff import Backoff
-from edge_client.buffer import ACCEPTED_AT, Item, Marker, SharedState
+from edge_client.buffer import ACCEPTED_AT, Item, Marker, SharedState, accepted_monotonic
 from edge_client.building import item_kind
 from edge_client.config import Settings
 from edge_client.failures import Reporter
@@ -36,6 +36,15 @@ from edge_client.transport import OutgoingMessage, Transport, TransportError
 #: Events prepared (validated, redacted, serialized) per step of the sender.
 PREPARE_CHUNK = 10
 THREAD_NAME = "edge-client-sender"
+#: While events keep coming, the sender looks at the buffer by itself every ``flush_interval`` (an
+#: event waits that long for its batch to fill anyway), so that a ``track_*`` call need not wake
+#: it: waking a sleeping thread is a system call on the caller's thread, several times the cost of
+#: the rest of the call. After this many seconds without an event it sleeps until a call wakes it,
+#: so that an idle process has no thread waking up.
+QUIET_BEFORE_PARKING = 60.0
+#: With a shorter ``flush_interval`` (0: send at once) the sender does not poll: each call that
+#: finds it asleep wakes it.
+MIN_POLL_INTERVAL = 0.05
 
 
 class Sender:
@@ -57,9 +66,13 @@ class Sender:
         self._report = report
         self._preparer = Preparer(settings, redactor, sessions)
         #: Taken from the buffer, not yet prepared (prepared a few at a time: see _intake), with
-        #: the sequence number the sender gives each item in the order it takes them.
-        self._incoming: deque[tuple[int, Item]] = deque()
+        #: the sequence number the sender gives each item in the order it takes them, and when it
+        #: was tracked on the monotonic clock (buffer.accepted_monotonic).
+        self._incoming: deque[tuple[int, Item, float]] = deque()
         self._next_seq = 0
+        self._last_take = time.monotonic()
+        #: When the sender last took an event from the buffer (see QUIET_BEFORE_PARKING).
+        self._last_event = self._last_take
         #: Flush markers taken, waiting for everything ahead of them to be resolved.
         self._markers: deque[Marker] = deque()
         self._outbox = Outbox(
@@ -149,7 +162,10 @@ class Sender:
         if not self._outbox and not self._incoming:
             if inline or state.stopping:
                 return False
-            if state.park():
+            poll = self._settings.flush_interval
+            if poll >= MIN_POLL_INTERVAL and now - self._last_event < QUIET_BEFORE_PARKING:
+                self._sleep(poll)  # nobody needs to ring: see QUIET_BEFORE_PARKING
+            elif state.park():
                 self._sleep(None)
             return True
         if deadline is not None and now >= deadline:
@@ -208,11 +224,17 @@ class Sender:
         self._prepare_some()
 
     def _take(self) -> None:
+        now, now_ns, since = time.monotonic(), time.time_ns(), self._last_take
+        self._last_take = now
         items, markers = self._state.take(sys.maxsize)
         if items:
-            first = self._next_seq
-            self._incoming.extend(zip(range(first, first + len(items)), items, strict=True))
-            self._next_seq = first + len(items)
+            self._last_event = now
+            seq = self._next_seq
+            for item in items:
+                accepted = accepted_monotonic(item[ACCEPTED_AT], now, now_ns, since)
+                self._incoming.append((seq, item, accepted))
+                seq += 1
+            self._next_seq = seq
         if markers:
             self._markers.extend(markers)
             self._settle_markers()
@@ -222,9 +244,9 @@ class Sender:
         unsendable: list[NotSendable] = []
         invalid = truncated = 0
         for _ in range(min(count, len(incoming))):
-            seq, item = incoming.popleft()
+            seq, item, accepted = incoming.popleft()
             try:
-                entry, shortened = self._preparer.prepare(seq, item)
+                entry, shortened = self._preparer.prepare(seq, item, accepted)
             except NotSendable as exc:
                 if exc.reason == "invalid":
                     self._report.invalid_logged(item_kind(item), exc.cause)
@@ -248,8 +270,8 @@ class Sender:
             # Nothing live left in the outbox: the incoming events may have expired too.
             cutoff = now - self._settings.give_up_after
             count = 0
-            for _seq, item in self._incoming:
-                if item[ACCEPTED_AT] > cutoff:
+            for _seq, _item, accepted in self._incoming:
+                if accepted > cutoff:
                     break
                 count += 1
             if count:

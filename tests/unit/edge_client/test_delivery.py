@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 
@@ -254,3 +255,61 @@ def test_many_threads_each_event_accepted_exactly_once_and_counters_add_up(
     stats = client.stats()
     assert stats.enqueued == stats.sent + stats.failed + stats.pending == 2000
     assert set(transport.threads) == {"edge-client-sender"}
+
+
+def test_a_wall_clock_jumping_ahead_does_not_expire_fresh_events(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Expiry runs on the monotonic clock: an NTP step of an hour must not give events up."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, mode="serverless", settings=Settings(give_up_after=60))
+    rid = client.track_query(session_id="s", query="q")
+    real = time.time_ns
+    monkeypatch.setattr("edge_client.sender.time.time_ns", lambda: real() + 3_600 * 1_000_000_000)
+    assert client.flush() is True
+    monkeypatch.undo()
+    assert [event.request_id for event in sink.events] == [rid]
+    assert client.stats().failed == 0
+
+
+class _CountingDoorbell(threading.Event):
+    """The sender's doorbell, counting the rings that come from threads other than the sender."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rings = 0
+
+    def set(self) -> None:
+        if threading.current_thread().name != "edge-client-sender":
+            self.rings += 1
+        super().set()
+
+
+def test_while_events_keep_coming_no_call_wakes_the_sender(make_client: Make) -> None:
+    """A busy sender polls the buffer every flush_interval: calls never pay for waking it."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=0.05))
+    bell = client._state.wake = _CountingDoorbell()
+    client.track_query(session_id="s", query="first")  # starts the sender
+    assert eventually(lambda: client.stats().sent == 1)
+    rings = bell.rings
+    for n in range(5):  # one at a time, each after the sender has emptied its hands
+        client.track_query(session_id="s", query=f"q{n}")
+        assert eventually(lambda n=n: client.stats().sent == n + 2)
+    assert bell.rings == rings  # delivered within the flush interval, without a single ring
+
+
+def test_after_a_quiet_spell_the_sender_sleeps_until_a_call_wakes_it(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("edge_client.sender.QUIET_BEFORE_PARKING", 0.1)
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=0.05))
+    bell = client._state.wake = _CountingDoorbell()
+    client.track_query(session_id="s", query="first")
+    assert eventually(lambda: client.stats().sent == 1)
+    assert eventually(lambda: client._state.idle)  # parked: no more polling
+    rings = bell.rings
+    client.track_query(session_id="s", query="after the quiet spell")
+    assert bell.rings == rings + 1
+    assert eventually(lambda: client.stats().sent == 2)

@@ -338,3 +338,25 @@ def test_invalid_feedback_and_variants_name_the_field(
     [message] = [r.getMessage() for r in caplog.records]
     assert f": invalid {'response' if field == 'variant' else 'feedback'} event" in message
     assert f"not tracked: {field}" in message
+
+
+def test_one_clock_read_stamps_the_event_with_the_calls_wall_time(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caller reads one clock (time.time_ns); the sender turns it into the timestamp later."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, mode="serverless")
+    reads: list[int] = []
+
+    def call_time() -> int:
+        reads.append(1_763_112_600_123_456_789)
+        return reads[-1]
+
+    monkeypatch.setattr("edge_client.client._time_ns", call_time)
+    rid = client.track_query(session_id="s", query="q")
+    client.track_response(request_id=rid, match_type="full", match_score=90.0)
+    client.track_feedback(rid, thumbs="up")
+    monkeypatch.undo()  # the send happens later, on the real clock
+    assert client.flush() is True
+    assert len(reads) == 3  # one clock read per call
+    assert [event.timestamp for event in sink.events] == [1_763_112_600_123] * 3
