@@ -45,7 +45,7 @@ ours, so it gets none.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -267,6 +267,11 @@ def estimate(
     return Estimate(design, usage, free_tier, usd, services)
 
 
+#: What watches and protects the pipeline rather than carrying its events: a custom metric or an
+#: alarm metric costs the same whatever the traffic, and point-in-time recovery follows the table.
+MONITORING_AND_BACKUPS = ("CloudWatch metrics", "CloudWatch alarms", "DynamoDB backups (PITR)")
+
+
 @dataclass(frozen=True)
 class Comparison:
     """This system and the seed design at one volume, on the same prices."""
@@ -277,6 +282,15 @@ class Comparison:
     @property
     def ratio(self) -> float:
         return self.ours.total_usd / self.seed.total_usd
+
+    def without(self, services: Iterable[str]) -> tuple[float, float]:
+        """Both designs' totals in dollars, leaving the named services out."""
+        left_out = set(services)
+
+        def total(estimate: Estimate) -> float:
+            return sum(usd for service, usd in estimate.usd.items() if service not in left_out)
+
+        return total(self.ours), total(self.seed)
 
 
 def compare(

@@ -4,6 +4,7 @@ section is this output) or JSON."""
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,6 +14,7 @@ from cv_analytics.cost.model import (
     DEFAULT_QUESTIONS,
     DESIGN_NAMES,
     EVENTS_PER_QUESTION,
+    MONITORING_AND_BACKUPS,
     SERVICES,
     TARGET_QUESTIONS,
     TARGET_RATIO,
@@ -165,13 +167,32 @@ def render_text(report: CostReport) -> str:
 def _target(report: CostReport) -> list[str]:
     if TARGET_QUESTIONS not in report.volumes or False not in report.free_tier:
         return []
-    ratio = report.comparison(TARGET_QUESTIONS, False).ratio
+    comparison = report.comparison(TARGET_QUESTIONS, False)
+    ratio = comparison.ratio
     verdict = "met" if ratio <= TARGET_RATIO else "NOT met"
-    return [
+    lines = [
         "",
         f"target (issue 14): <= {TARGET_RATIO}x the seed design at {TARGET_QUESTIONS:,} questions "
         f"a month, list prices, no free tier: {ratio:.2f}x, {verdict}",
     ]
+    if ratio > TARGET_RATIO:
+        lines += _why_not(comparison)
+    return lines
+
+
+def _why_not(comparison: Comparison) -> list[str]:
+    """The arithmetic of a missed target: the budget, what monitoring takes of it, what is left."""
+    ours, seed = comparison.without(MONITORING_AND_BACKUPS)
+    budget = TARGET_RATIO * comparison.seed.total_usd
+    watching = comparison.ours.total_usd - ours
+    return textwrap.wrap(
+        f"why: {TARGET_RATIO}x the seed design is ${budget:.2f}. This system's custom metrics, "
+        f"alarms and point-in-time recovery take ${watching:.2f} of it (the seed design pays "
+        f"${comparison.seed.total_usd - seed:.2f} for the same metrics and recovery, and has no "
+        f"alarms), leaving ${max(budget - watching, 0.0):.2f} for carrying and storing the "
+        f"events, which cost ${ours:.2f} here (the seed design: ${seed:.2f}; {ours / seed:.2f}x).",
+        width=100,
+    )
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:

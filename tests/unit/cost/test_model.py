@@ -19,8 +19,9 @@ from cv_analytics.cost.inputs import (
     SplitFigures,
     measured_inputs,
 )
-from cv_analytics.cost.model import SERVICES, Usage, compare, estimate
+from cv_analytics.cost.model import MONITORING_AND_BACKUPS, SERVICES, Usage, compare, estimate
 from cv_analytics.cost.prices import GBP_PER_USD, GBP_PER_USD_SOURCE, PRICES, PRICES_AS_OF
+from cv_analytics.cost.render import CostReport, render_text
 from processor.settings import StoreSettings
 from tests.infra.sam_support import TEMPLATE, load_cfn
 
@@ -321,3 +322,23 @@ def test_logs_are_kept_for_the_retention_of_the_log_groups():
     assert ours.usd["CloudWatch Logs"] == pytest.approx(
         ingested * 0.50 + ingested * 30 / (365 / 12) * 0.03
     )
+
+
+def test_a_missed_target_shows_its_arithmetic():
+    """The budget (0.4x the seed), what monitoring and backups take of it, what is left for the
+    events, and what the events cost: figures that add up, taken from the estimate itself."""
+    comparison = compare(M, free_tier=False, inputs=INPUTS)
+    ours, seed = comparison.without(MONITORING_AND_BACKUPS)
+    assert ours == pytest.approx(
+        sum(usd for s, usd in comparison.ours.usd.items() if s not in MONITORING_AND_BACKUPS)
+    )
+    watching = sum(comparison.ours.usd[s] for s in MONITORING_AND_BACKUPS)
+    budget = 0.4 * comparison.seed.total_usd
+    text = " ".join(
+        render_text(CostReport(volumes=(M,), free_tier=(False,), inputs=INPUTS)).split()
+    )
+    assert comparison.ratio > 0.4  # these inputs miss the target: the line must say why
+    assert f"0.4x the seed design is ${budget:.2f}." in text
+    assert f"take ${watching:.2f} of it" in text
+    assert f"leaving ${max(budget - watching, 0):.2f} for carrying and storing the events" in text
+    assert f"which cost ${ours:.2f} here (the seed design: ${seed:.2f}; {ours / seed:.2f}x)" in text
