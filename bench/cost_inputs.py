@@ -95,17 +95,27 @@ def _per(value: float, count: int, digits: int = 4) -> float:
     return round(value / count, digits)
 
 
+class UnpublishedMetricsError(RuntimeError):
+    """The processor emitted a CloudWatch metric outside ``PUBLISHED_METRICS``."""
+
+
+def billable_metrics(emitted: set[str]) -> list[str]:
+    """The custom metrics to price: every published name, which is what a month can bill (a
+    clean run like this one emits fewer). Raises when the run emitted another, or none at all."""
+    unpublished = emitted - PUBLISHED_METRICS
+    if unpublished or not emitted:
+        raise UnpublishedMetricsError(
+            f"the run emitted the metrics {sorted(emitted)}: expected some of "
+            f"processor.metrics.PUBLISHED_METRICS {sorted(PUBLISHED_METRICS)} and nothing else"
+        )
+    return sorted(PUBLISHED_METRICS)
+
+
 def measure_processor(count: int, seed: int) -> dict[str, Any]:
     """The same-batch mix at INFO with metrics measured, and its log bytes at DEBUG."""
     with mock_aws():
         stack = _Stack(measure_metrics=True)
         figures = stack.measure(MIX, count, order(MIX, count, seed))
-        unpublished = figures.metric_names - PUBLISHED_METRICS
-        if unpublished or not figures.metric_names:
-            raise SystemExit(
-                f"the run emitted the metrics {sorted(figures.metric_names)}: expected some of "
-                f"PUBLISHED_METRICS {sorted(PUBLISHED_METRICS)} and nothing else"
-            )
         assert stack.statuses() == {"answered": count}
         items = stack.dynamodb.scan(TableName=stack.resources.names.analytics_table)["Items"]
         table_bytes = sum(item_size(item) + ITEM_OVERHEAD_BYTES for item in items)
@@ -137,8 +147,7 @@ def measure_processor(count: int, seed: int) -> dict[str, Any]:
         "log_bytes_per_question": _per(figures.log_bytes, count, 1),
         "debug_log_bytes_per_question": _per(debug.log_bytes, count, 1),
         "emf_bytes_per_question": _per(figures.emf_bytes, count, 1),
-        # What can be billed: every published name (a quiet run like this one emits fewer).
-        "metrics": sorted(PUBLISHED_METRICS),
+        "metrics": billable_metrics(figures.metric_names),
         "analytics_item_bytes_per_question": _per(table_bytes, count, 1),
         "index_entry_bytes_per_question": _per(index_bytes, count, 1),
         "interim_bytes_written_per_question": _per(interim_bytes, count, 1),
