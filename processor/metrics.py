@@ -14,8 +14,8 @@ Every other count (what processing did, one per outcome: ``EventsReceived``,
 summed over the invocation and written as EMF metadata: a property of the same log line, which
 CloudWatch does not turn into a metric (it costs nothing) and Logs Insights can still query::
 
-    filter service = "processor" and ispresent(DuplicateEvents)
-    | stats sum(DuplicateEvents) by bin(1h)
+    filter service = "processor"
+    | stats sum(DuplicateEvents) as duplicates, sum(EventsReceived) as events by bin(1h)
 
 :func:`count` routes each count; :class:`EmfMetrics` is the functions' sink: it refuses any other
 metric, starts every invocation from zero and writes the counts even when nothing was published.
