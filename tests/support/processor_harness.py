@@ -65,10 +65,6 @@ class CountingMetrics:
     def add_metadata(self, key: str, value: Any) -> None:
         self.metadata_set[key] = value
 
-    def total(self, name: str) -> float:
-        """A count by name, published or not (0 when never counted)."""
-        return float(self.counts.get(name, self.metadata_set.get(name, 0)))
-
 
 @dataclass(frozen=True)
 class DeadLetter:
