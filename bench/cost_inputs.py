@@ -14,8 +14,10 @@ What is measured, and how:
   makes; invocations per question (batches of up to 10 messages, as the event source mapping
   delivers them from a busy queue); time in the handler per invocation (the median); log bytes
   per question at INFO (one summary line per batch) and, for the seed design, at DEBUG (a line
-  per event, as the seed logged); the CloudWatch EMF document each invocation flushes
-  (powertools ``Metrics``): its bytes, and the distinct metric names (each a custom metric).
+  per event, as the seed logged); the CloudWatch EMF line each invocation flushes (the
+  processor's ``EmfMetrics``): its bytes. The custom metrics priced are
+  ``processor.metrics.PUBLISHED_METRICS``, every name that can ever be billed (a quiet run emits
+  fewer); the run fails if it emitted a metric outside that set.
   And the split mixes' DynamoDB figures (requests, write and read units, interim bytes): query
   first (a question's query and its response in different invocations, as always with batches of
   one message) and response first (the response overtook its query: rare, the worst case).
@@ -50,7 +52,6 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from aws_lambda_powertools import Metrics
 from moto import mock_aws
 
 from analytics_contract.storage import record_to_item, to_attribute_values
@@ -67,7 +68,7 @@ from bench.processor_requests import (
 from cv_analytics.dev.emulator import LOCAL_ENV
 from cv_analytics.infra.cloudformation import load_template
 from edge_client import EdgeClient, InMemorySink
-from processor.metrics import DEFAULT_NAMESPACE, SERVICE_NAME
+from processor.metrics import PUBLISHED_METRICS
 from processor.records import complete_record
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "cv_analytics" / "cost" / "measured.json"
@@ -94,10 +95,26 @@ def _per(value: float, count: int, digits: int = 4) -> float:
     return round(value / count, digits)
 
 
+class UnpublishedMetricsError(RuntimeError):
+    """The processor emitted a CloudWatch metric outside ``PUBLISHED_METRICS``."""
+
+
+def billable_metrics(emitted: set[str]) -> list[str]:
+    """The custom metrics to price: every published name, which is what a month can bill (a
+    clean run like this one emits fewer). Raises when the run emitted another, or none at all."""
+    unpublished = emitted - PUBLISHED_METRICS
+    if unpublished or not emitted:
+        raise UnpublishedMetricsError(
+            f"the run emitted the metrics {sorted(emitted)}: expected some of "
+            f"processor.metrics.PUBLISHED_METRICS {sorted(PUBLISHED_METRICS)} and nothing else"
+        )
+    return sorted(PUBLISHED_METRICS)
+
+
 def measure_processor(count: int, seed: int) -> dict[str, Any]:
     """The same-batch mix at INFO with metrics measured, and its log bytes at DEBUG."""
     with mock_aws():
-        stack = _Stack(metrics=Metrics(namespace=DEFAULT_NAMESPACE, service=SERVICE_NAME))
+        stack = _Stack(measure_metrics=True)
         figures = stack.measure(MIX, count, order(MIX, count, seed))
         assert stack.statuses() == {"answered": count}
         items = stack.dynamodb.scan(TableName=stack.resources.names.analytics_table)["Items"]
@@ -130,7 +147,7 @@ def measure_processor(count: int, seed: int) -> dict[str, Any]:
         "log_bytes_per_question": _per(figures.log_bytes, count, 1),
         "debug_log_bytes_per_question": _per(debug.log_bytes, count, 1),
         "emf_bytes_per_question": _per(figures.emf_bytes, count, 1),
-        "metrics": sorted(figures.metric_names),
+        "metrics": billable_metrics(figures.metric_names),
         "analytics_item_bytes_per_question": _per(table_bytes, count, 1),
         "index_entry_bytes_per_question": _per(index_bytes, count, 1),
         "interim_bytes_written_per_question": _per(interim_bytes, count, 1),

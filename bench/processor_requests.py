@@ -65,9 +65,11 @@ from analytics_contract.storage import (
     record_to_item,
     to_attribute_values,
 )
+from cv_analytics.dev.alarms import emf_values
 from cv_analytics.dev.emulator import LOCAL_ENV
 from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from cv_analytics.dev.sqs_trigger import SqsTrigger
+from processor.metrics import create_metrics
 from processor.records import complete_record
 from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor
@@ -326,16 +328,24 @@ class Meter:
 
 
 class _NullMetrics:
+    """A :class:`processor.metrics.MetricSink` that keeps nothing (unmeasured stacks)."""
+
+    metadata_set: Mapping[str, Any] = {}
+
     def add_metric(self, name: str, unit: Any, value: float, resolution: int = 60) -> None:
+        return None
+
+    def add_metadata(self, key: str, value: Any) -> None:
         return None
 
 
 class _Stack:
     """One stack on moto in-process, with a metered processor whose logs are captured."""
 
-    def __init__(self, *, level: str = "INFO", metrics: Any | None = None) -> None:
-        """``metrics``: a powertools ``Metrics`` whose EMF document is measured and cleared after
-        each invocation, as its ``log_metrics`` decorator flushes it (else metrics are dropped)."""
+    def __init__(self, *, level: str = "INFO", measure_metrics: bool = False) -> None:
+        """``measure_metrics``: the processor's own :class:`~processor.metrics.EmfMetrics`, its
+        lines measured after each invocation as its ``log_metrics`` flushes them (else metrics
+        are dropped)."""
         self.resources = create_all(ResourceNames(f"bench-{uuid.uuid4().hex[:6]}"))
         self.sqs = boto3.client("sqs")  # the trigger's and the sender's: not metered
         self.dynamodb = boto3.client("dynamodb")
@@ -348,6 +358,8 @@ class _Stack:
             level=level,
             logger_handler=logging.StreamHandler(self.logs),
         )
+        emf_lines: list[str] = []
+        metrics = create_metrics(write=emf_lines.append) if measure_metrics else None
         processor = build_event_processor(
             ProcessorSettings.from_environment(
                 {
@@ -362,19 +374,20 @@ class _Stack:
             sqs=processor_sqs,
         )
 
+        handle = processor.handle if metrics is None else metrics.log_metrics(processor.handle)
+
         def handler(event: dict[str, Any], context: Any) -> Any:
             figures = self.meter.figures
             figures.invocations += 1
             started = time.perf_counter()
             try:
-                return processor.handle(event, context)
+                return handle(event, context)
             finally:
                 figures.handler_seconds.append(time.perf_counter() - started)
-                if metrics is not None and metrics.metric_set:
-                    document = metrics.serialize_metric_set()
-                    figures.emf_bytes += len(json.dumps(document, separators=(",", ":"))) + 1
-                    figures.metric_names.update(metrics.metric_set)
-                    metrics.clear_metrics()
+                for line in emf_lines:
+                    figures.emf_bytes += len(line) + 1
+                    figures.metric_names.update(emf_values([line]))
+                emf_lines.clear()
 
         self.trigger = SqsTrigger(self.sqs, self.resources.queue_url, handler)
 

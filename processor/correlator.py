@@ -52,7 +52,7 @@ AnyQuestionEvent = QueryEvent | ResponseEvent | FeedbackEvent
 
 
 class Outcome(StrEnum):
-    """What processing did to one event; each maps to one metric (``processor.metrics``)."""
+    """What processing did to one event; each maps to one count (``processor.metrics``)."""
 
     CORRELATED = "correlated"  # a record completed (or written complete) by this call
     CONCURRENTLY_CORRELATED = "concurrently_correlated"  # the other side of a race completed it

@@ -30,7 +30,9 @@ less the always-free allowance when asked. The quantities, per question unless n
   summary), the EMF
   documents, Lambda's START/END/REPORT lines per invocation; archived for the log groups'
   retention (an upper bound: CloudWatch bills the compressed size).
-- **CloudWatch metrics**: each distinct metric the processor emitted in the measured run.
+- **CloudWatch metrics**: each metric the processor can publish (``processor.metrics.
+  PUBLISHED_METRICS``, the answer-quality alarm's five; its other counts are EMF properties,
+  not metrics), billed every hour as at 1,000,000 questions a month (an upper bound below).
 - **CloudWatch alarms**: this system's alarm metrics, counted from template.yaml and the
   Terraform modules (a metric-math alarm bills each metric in its expression); the seed design
   had none of these alarms: 0 (which raises this system's ratio, never lowers it).

@@ -32,6 +32,7 @@ from analytics_contract.storage import from_attribute_values, record_from_item
 from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from cv_analytics.dev.sqs_trigger import DrainResult, SqsTrigger
 from cv_analytics.dev.ttl import ExpiryResult, expire_items
+from processor.metrics import PUBLISHED_METRICS
 from processor.settings import ProcessorSettings
 from processor.wiring import build_event_processor, build_expiry_processor
 from tests.support.aws_faults import FaultInjector, InvocationDied
@@ -50,10 +51,19 @@ class Clock:
 
 @dataclass
 class CountingMetrics:
+    """A :class:`processor.metrics.MetricSink` that keeps everything across invocations:
+    ``counts``, the published metrics' sums; ``metadata_set``, the other counts (EMF metadata,
+    summed by :func:`processor.metrics.count`, never cleared here)."""
+
     counts: dict[str, float] = field(default_factory=dict)
+    metadata_set: dict[str, Any] = field(default_factory=dict)
 
     def add_metric(self, name: str, unit: Any, value: float, resolution: int = 60) -> None:
+        assert name in PUBLISHED_METRICS, f"{name} published as a CloudWatch metric"
         self.counts[name] = self.counts.get(name, 0) + value
+
+    def add_metadata(self, key: str, value: Any) -> None:
+        self.metadata_set[key] = value
 
 
 @dataclass(frozen=True)

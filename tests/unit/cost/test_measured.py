@@ -21,6 +21,7 @@ from bench import cost_inputs
 from cv_analytics.cost.inputs import MEASURED_FILE, measured_inputs
 from cv_analytics.cost.prices import PRICES_AS_OF
 from cv_analytics.infra.hcl import hcl2tojson_binary
+from processor.metrics import PUBLISHED_METRICS
 
 TIMED = {"handler_ms_per_invocation"}
 
@@ -65,6 +66,20 @@ def test_the_counts_and_bytes_are_current(committed, measured_now, part):
         assert now[key] == pytest.approx(then[key], rel=0.01, abs=0.5), (
             f"{part}.{key} is stale: run `make cost-inputs`"
         )
+
+
+def test_the_metrics_priced_are_every_published_one(committed):
+    """What can be billed in a month (duplicates, failures, feedback... included): the published
+    set, not only what the clean run emitted."""
+    assert committed["processor"]["metrics"] == sorted(PUBLISHED_METRICS)
+
+
+def test_a_run_that_emitted_another_metric_fails_loudly():
+    assert cost_inputs.billable_metrics({"Questions", "Answers"}) == sorted(PUBLISHED_METRICS)
+    with pytest.raises(cost_inputs.UnpublishedMetricsError, match="DuplicateEvents"):
+        cost_inputs.billable_metrics({"Questions", "DuplicateEvents"})
+    with pytest.raises(cost_inputs.UnpublishedMetricsError):
+        cost_inputs.billable_metrics(set())
 
 
 def test_the_split_mixes_are_measured_and_cost_more_writes_than_the_same_batch_one(committed):

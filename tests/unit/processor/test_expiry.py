@@ -47,7 +47,7 @@ def test_a_response_whose_query_never_came_is_recorded_as_orphaned(
     assert (record.week, record.timestamp) == ("2025-W46", BASE_TS + 1_500)
     assert record.match_score == 87.5
     assert aws.parked() == {}
-    assert metrics.counts[names.ORPHANS_RECORDED] == 1
+    assert metrics.metadata_set[names.ORPHANS_RECORDED] == 1
 
 
 def test_parks_inside_their_window_are_left_alone(
@@ -76,7 +76,7 @@ def test_a_stale_park_of_a_complete_record_is_discarded(
     expire_items(aws.dynamodb, aws.names.interim_table, expiry.handle, now=AFTER_WINDOW)
     assert aws.records() == {"req-1": complete}
     assert aws.parked() == {}
-    assert metrics.counts[names.STALE_PARKS_DISCARDED] == 1
+    assert metrics.metadata_set[names.STALE_PARKS_DISCARDED] == 1
 
 
 def test_a_query_that_landed_but_missed_the_park_is_completed(
@@ -149,7 +149,7 @@ def test_an_unreadable_park_is_reported_and_skipped(
     fine = stream_record(parked_item("b"))
     assert expiry.handle({"Records": [broken, fine]}) == {"batchItemFailures": []}
     assert set(aws.records()) == {"b"}
-    assert metrics.counts[names.UNREADABLE_PARKS] == 1
+    assert metrics.metadata_set[names.UNREADABLE_PARKS] == 1
 
 
 def test_a_failing_record_is_reported_by_sequence_number(

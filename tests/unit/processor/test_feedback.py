@@ -55,10 +55,10 @@ def test_feedback_lands_on_its_record_in_every_order_and_is_counted_once(
             feedback_event().feedback(),
         ), order
     assert harness.parked() == {}
-    counts = harness.metrics.counts
+    counts, metadata = harness.metrics.counts, harness.metrics.metadata_set
     assert counts[names.QUESTIONS] == counts[names.ANSWERS] == len(ORDERS)
-    assert counts[names.POSITIVE_FEEDBACK] == len(ORDERS)
-    assert names.NEGATIVE_FEEDBACK not in counts
+    assert metadata[names.POSITIVE_FEEDBACK] == len(ORDERS)
+    assert names.NEGATIVE_FEEDBACK not in metadata
 
 
 def test_feedback_in_the_same_batch_as_its_question_is_written_with_it(harness: Harness) -> None:
@@ -91,7 +91,7 @@ def test_a_feedback_that_overtook_a_same_batch_pair_is_attached_when_its_park_ex
     record = harness.records()["fp"]
     assert (record.status, record.feedback) == ("answered", feedback_event().feedback())
     assert harness.parked() == {}
-    assert harness.metrics.counts[names.POSITIVE_FEEDBACK] == 1
+    assert harness.metrics.metadata_set[names.POSITIVE_FEEDBACK] == 1
 
 
 def test_the_latest_feedback_wins_whatever_the_order_and_the_question_counts_once(
@@ -110,7 +110,7 @@ def test_the_latest_feedback_wins_whatever_the_order_and_the_question_counts_onc
             harness.drain()
     records = harness.records()
     assert records["r1"].feedback == records["r2"].feedback == late.feedback()
-    counts = harness.metrics.counts
+    counts = harness.metrics.metadata_set
     # One per question: the first feedback recorded (a later one replaces it, uncounted).
     assert counts.get(names.POSITIVE_FEEDBACK, 0) + counts.get(names.NEGATIVE_FEEDBACK, 0) == 2
     assert counts[names.FEEDBACK_SUPERSEDED] == 1
@@ -124,7 +124,7 @@ def test_a_redelivered_feedback_changes_nothing(harness: Harness) -> None:
         harness.send([events("d")["feedback"]])
         harness.drain()
     assert harness.raw_records()["d"] == before
-    assert harness.metrics.counts[names.POSITIVE_FEEDBACK] == 1
+    assert harness.metrics.metadata_set[names.POSITIVE_FEEDBACK] == 1
     assert harness.receive_dead_letters(delete=False) == []
 
 
@@ -162,7 +162,7 @@ def test_feedback_for_a_question_that_never_came_is_counted_as_an_orphan(
     harness.drain()
     record = harness.records()["lost"]
     assert (record.status, record.feedback) == ("answered", feedback_event().feedback())
-    assert harness.metrics.counts[names.POSITIVE_FEEDBACK] == 1
+    assert harness.metrics.metadata_set[names.POSITIVE_FEEDBACK] == 1
 
 
 def test_a_response_and_a_feedback_that_both_overtook_their_query_share_one_park(
