@@ -183,8 +183,9 @@ def _target(report: CostReport) -> list[str]:
 def _why_not(comparison: Comparison) -> list[str]:
     """The arithmetic of a missed target: the budget, what monitoring takes of it, what is left."""
     ours, seed = comparison.without(MONITORING_AND_BACKUPS)
-    budget = TARGET_RATIO * comparison.seed.total_usd
-    watching = comparison.ours.total_usd - ours
+    # Rounded to the cent before subtracting, so that the printed figures add up.
+    budget = round(TARGET_RATIO * comparison.seed.total_usd, 2)
+    watching = round(comparison.ours.total_usd - ours, 2)
     return textwrap.wrap(
         f"why: {TARGET_RATIO}x the seed design is ${budget:.2f}. This system's custom metrics, "
         f"alarms and point-in-time recovery take ${watching:.2f} of it (the seed design pays "

@@ -332,8 +332,8 @@ def test_a_missed_target_shows_its_arithmetic():
     assert ours == pytest.approx(
         sum(usd for s, usd in comparison.ours.usd.items() if s not in MONITORING_AND_BACKUPS)
     )
-    watching = sum(comparison.ours.usd[s] for s in MONITORING_AND_BACKUPS)
-    budget = 0.4 * comparison.seed.total_usd
+    watching = round(sum(comparison.ours.usd[s] for s in MONITORING_AND_BACKUPS), 2)
+    budget = round(0.4 * comparison.seed.total_usd, 2)
     text = " ".join(
         render_text(CostReport(volumes=(M,), free_tier=(False,), inputs=INPUTS)).split()
     )
