@@ -177,6 +177,8 @@ class Sender:
             if batch:
                 self._send(batch)
                 return True
+            if not self._outbox and not self._incoming:
+                return True  # all it took was invalid: wait for events (no wait is infinite)
         if deadline is None:
             self._sleep(wait)
             return True

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -313,3 +315,41 @@ def test_after_a_quiet_spell_the_sender_sleeps_until_a_call_wakes_it(
     client.track_query(session_id="s", query="after the quiet spell")
     assert bell.rings == rings + 1
     assert eventually(lambda: client.stats().sent == 2)
+
+
+def test_a_burst_of_invalid_events_does_not_crash_the_sender(
+    make_client: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More invalid events than one step prepares, taken at once, leave nothing to send: the
+    sender must go back to waiting for events, not ask its doorbell for an infinite wait."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=0))
+    with caplog.at_level(logging.ERROR, logger="edge_client"):
+        client.track_query(session_id="s", query="first")
+        assert eventually(lambda: client.stats().sent == 1 and client._state.idle)
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(HANG_GUARD)  # the burst lands before the sender runs again
+        try:
+            for _ in range(11):
+                client.track_response(request_id="r", match_type="bogus", match_score=1)
+        finally:
+            sys.setswitchinterval(interval)
+        assert eventually(lambda: client.stats().invalid == 11)
+        client.track_query(session_id="s", query="after the invalid ones")
+        assert eventually(lambda: client.stats().sent == 2)
+    assert "crashed" not in caplog.text
+
+
+def test_a_flush_of_invalid_events_does_not_sleep_until_its_deadline(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serverless: the flushing thread delivers; nothing valid to send is no reason to wait."""
+    client = make_client(transport=InMemorySink(), mode="serverless")
+    for _ in range(11):  # more than one step prepares
+        client.track_response(request_id="r", match_type="bogus", match_score=1)
+    naps: list[float] = []
+    monkeypatch.setattr("edge_client.sender.time.sleep", naps.append)  # records, never sleeps
+    assert client.flush(HANG_GUARD) is True
+    monkeypatch.undo()
+    assert client.stats().invalid == 11
+    assert naps == []
