@@ -173,6 +173,22 @@ def test_a_session_stays_in_order_when_one_of_its_events_is_retried(make_client:
     assert [len(call) for call in transport.calls] == [2, 1, 2]
 
 
+def test_a_refused_entry_waiting_for_its_retry_does_not_hold_back_other_sessions(
+    make_client: Make,
+) -> None:
+    """Only the refused entry and its session's later events wait for its retry: an event of
+    another session tracked meanwhile still goes within the flush interval, without a flush."""
+    transport = ScriptedTransport(fail_entries(0))
+    client = make_client(
+        transport=transport,
+        settings=Settings(flush_interval=0.05, retry_base_delay=100, retry_max_delay=100),
+    )
+    client.track_query(session_id="a", query="a1")
+    assert eventually(lambda: client.stats().retried == 1)  # a1 waits 50-100 s for its retry
+    b1 = client.track_query(session_id="b", query="b1")
+    assert eventually(lambda: b1 in {json.loads(m.body)["requestId"] for m in transport.accepted})
+
+
 def test_responses_join_their_querys_session(make_client: Make) -> None:
     sink = InMemorySink()
     client = make_client(transport=sink)
