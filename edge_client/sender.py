@@ -177,6 +177,11 @@ class Sender:
             if batch:
                 self._send(batch)
                 return True
+            if not self._outbox and not self._incoming:
+                return True  # all it took was invalid: wait for events (no wait is infinite)
+            # Waiting for refused entries' retry holds back their sessions only: events of other
+            # sessions tracked meanwhile (no call rings) are looked for every flush_interval.
+            wait = min(wait, max(self._settings.flush_interval, MIN_POLL_INTERVAL))
         if deadline is None:
             self._sleep(wait)
             return True

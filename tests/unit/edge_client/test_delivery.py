@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -171,6 +173,22 @@ def test_a_session_stays_in_order_when_one_of_its_events_is_retried(make_client:
     assert [len(call) for call in transport.calls] == [2, 1, 2]
 
 
+def test_a_refused_entry_waiting_for_its_retry_does_not_hold_back_other_sessions(
+    make_client: Make,
+) -> None:
+    """Only the refused entry and its session's later events wait for its retry: an event of
+    another session tracked meanwhile still goes within the flush interval, without a flush."""
+    transport = ScriptedTransport(fail_entries(0))
+    client = make_client(
+        transport=transport,
+        settings=Settings(flush_interval=0.05, retry_base_delay=100, retry_max_delay=100),
+    )
+    client.track_query(session_id="a", query="a1")
+    assert eventually(lambda: client.stats().retried == 1)  # a1 waits 50-100 s for its retry
+    b1 = client.track_query(session_id="b", query="b1")
+    assert eventually(lambda: b1 in {json.loads(m.body)["requestId"] for m in transport.accepted})
+
+
 def test_responses_join_their_querys_session(make_client: Make) -> None:
     sink = InMemorySink()
     client = make_client(transport=sink)
@@ -313,3 +331,41 @@ def test_after_a_quiet_spell_the_sender_sleeps_until_a_call_wakes_it(
     client.track_query(session_id="s", query="after the quiet spell")
     assert bell.rings == rings + 1
     assert eventually(lambda: client.stats().sent == 2)
+
+
+def test_a_burst_of_invalid_events_does_not_crash_the_sender(
+    make_client: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    """More invalid events than one step prepares, taken at once, leave nothing to send: the
+    sender must go back to waiting for events, not ask its doorbell for an infinite wait."""
+    sink = InMemorySink()
+    client = make_client(transport=sink, settings=Settings(flush_interval=0))
+    with caplog.at_level(logging.ERROR, logger="edge_client"):
+        client.track_query(session_id="s", query="first")
+        assert eventually(lambda: client.stats().sent == 1 and client._state.idle)
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(HANG_GUARD)  # the burst lands before the sender runs again
+        try:
+            for _ in range(11):
+                client.track_response(request_id="r", match_type="bogus", match_score=1)
+        finally:
+            sys.setswitchinterval(interval)
+        assert eventually(lambda: client.stats().invalid == 11)
+        client.track_query(session_id="s", query="after the invalid ones")
+        assert eventually(lambda: client.stats().sent == 2)
+    assert "crashed" not in caplog.text
+
+
+def test_a_flush_of_invalid_events_does_not_sleep_until_its_deadline(
+    make_client: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serverless: the flushing thread delivers; nothing valid to send is no reason to wait."""
+    client = make_client(transport=InMemorySink(), mode="serverless")
+    for _ in range(11):  # more than one step prepares
+        client.track_response(request_id="r", match_type="bogus", match_score=1)
+    naps: list[float] = []
+    monkeypatch.setattr("edge_client.sender.time.sleep", naps.append)  # records, never sleeps
+    assert client.flush(HANG_GUARD) is True
+    monkeypatch.undo()
+    assert client.stats().invalid == 11
+    assert naps == []
