@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import random
 import sys
 import uuid
@@ -29,6 +30,7 @@ from cv_analytics.dev.emulator import LocalAws
 from cv_analytics.dev.resources import ResourceNames, Resources, create_all
 from cv_analytics.dev.sqs_trigger import DrainResult, SqsTrigger
 from cv_analytics.dev.ttl import expire_items
+from processor.metrics import SERVICE_NAME
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +109,13 @@ def stack(local_aws: LocalAws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Reso
     }
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
+    # cold_start quiets the service's logger, which outlives this test (it is process-wide): put
+    # its level back, or a later test in this worker never sees the processor's INFO lines.
+    service_logger = logging.getLogger(SERVICE_NAME)
+    level = service_logger.level
     yield resources
+    # NOTSET: this test configured it first; powertools would have given it INFO by default.
+    service_logger.setLevel(level or logging.INFO)
     for module in ("processor.app", "processor.expiry_app"):
         sys.modules.pop(module, None)
 
