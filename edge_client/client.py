@@ -1,8 +1,8 @@
 """``EdgeClient``: what the chatbot calls. Fire-and-forget analytics events to SQS FIFO.
 
 ``track_query`` / ``track_response`` / ``track_feedback`` do on the caller's thread only what
-cannot wait: fill in the request id and the timestamp, copy the mutable arguments, append one
-tuple to the buffer. No validation, no serialization, no redaction, no network I/O, no lock held
+cannot wait: fill in the request id, read the clock once (the sender makes the timestamp of it),
+copy the mutable arguments, append one tuple to the buffer. No validation, no serialization, no redaction, no network I/O, no lock held
 across I/O, no exception into the caller. The sender validates each event against the contract
 (an invalid one is counted, logged with the field it breaks, and never sent), redacts it and
 delivers it:

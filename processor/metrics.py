@@ -113,10 +113,15 @@ class MetricSink(Protocol):
     def metadata_set(self) -> Mapping[str, Any]: ...
 
 
-def publish(sink: MetricSink, name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
-    """A CloudWatch metric: ``name`` must be one of :data:`PUBLISHED_METRICS`."""
+def require_published(name: str) -> None:
+    """Raise :class:`UnpublishedMetricError` unless ``name`` is one of :data:`PUBLISHED_METRICS`."""
     if name not in PUBLISHED_METRICS:
         raise UnpublishedMetricError(f"{name} is not a published metric (PUBLISHED_METRICS)")
+
+
+def publish(sink: MetricSink, name: str, value: float, unit: MetricUnit = MetricUnit.Count) -> None:
+    """A CloudWatch metric: ``name`` must be one of :data:`PUBLISHED_METRICS`."""
+    require_published(name)
     sink.add_metric(name=name, unit=unit, value=value)
 
 
@@ -183,8 +188,7 @@ class EmfMetrics:
     def add_metric(
         self, name: str, unit: MetricUnit | str, value: float, resolution: int = 60
     ) -> None:
-        if name not in PUBLISHED_METRICS:
-            raise UnpublishedMetricError(f"{name} is not a published metric (PUBLISHED_METRICS)")
+        require_published(name)
         self.metrics.add_metric(name=name, unit=unit, value=value, resolution=resolution)
 
     def add_metadata(self, key: str, value: Any) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, TypeVar
 
 import boto3
@@ -250,3 +253,24 @@ def failed_ids(response: Mapping[str, Any]) -> set[str]:
 
 def body_of(message: dict[str, Any]) -> Any:
     return json.loads(message["Body"])
+
+
+#: The metrics namespace the cold-started handlers publish to in these tests.
+NAMESPACE = "CvAnalyticsTest"
+
+
+@pytest.fixture
+def lambda_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("QUERY_EVENTS_TABLE", aws.names.interim_table)
+    monkeypatch.setenv("ANALYTICS_TABLE", aws.names.analytics_table)
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", aws.resources.dead_letter_queue_url)
+    monkeypatch.setenv("CORRELATION_WINDOW_HOURS", "1")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE)
+    yield
+    for module in ("processor.app", "processor.expiry_app"):
+        sys.modules.pop(module, None)
+
+
+def cold_start(module: str) -> ModuleType:
+    sys.modules.pop(module, None)
+    return importlib.import_module(module)

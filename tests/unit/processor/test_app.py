@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import logging
-import sys
-from collections.abc import Iterator
-from types import ModuleType
 
 import pytest
 
 from cv_analytics.dev.sqs_trigger import LocalLambdaContext, SqsTrigger
 from cv_analytics.dev.ttl import expire_items
-from tests.unit.processor.conftest import Aws, query_event, response_event
-
-
-@pytest.fixture
-def lambda_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("QUERY_EVENTS_TABLE", aws.names.interim_table)
-    monkeypatch.setenv("ANALYTICS_TABLE", aws.names.analytics_table)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", aws.resources.dead_letter_queue_url)
-    monkeypatch.setenv("CORRELATION_WINDOW_HOURS", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "CvAnalyticsTest")
-    yield
-    for module in ("processor.app", "processor.expiry_app"):
-        sys.modules.pop(module, None)
-
-
-def cold_start(module: str) -> ModuleType:
-    sys.modules.pop(module, None)
-    return importlib.import_module(module)
+from tests.unit.processor.conftest import NAMESPACE, Aws, cold_start, query_event, response_event
 
 
 @pytest.mark.usefixtures("lambda_environment")
@@ -65,7 +44,7 @@ def test_handler_correlates_a_queue_of_events_and_emits_metrics(
     emf = [line for line in printed if "_aws" in line]
     assert emf, "metrics are flushed after every invocation"
     declared = emf[0]["_aws"]["CloudWatchMetrics"][0]
-    assert declared["Namespace"] == "CvAnalyticsTest"
+    assert declared["Namespace"] == NAMESPACE
     assert emf[0]["service"] == "processor"
     totals: dict[str, float] = {}
     for blob in emf:

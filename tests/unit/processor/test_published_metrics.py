@@ -8,10 +8,7 @@ what they print is read as CloudWatch would: the names a line declares under
 
 from __future__ import annotations
 
-import importlib
 import json
-import sys
-from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
@@ -24,7 +21,9 @@ from cv_analytics.infra import hcl
 from processor import metrics as names
 from processor.metrics import PUBLISHED_METRICS, EmfMetrics, UnpublishedMetricError, count
 from tests.unit.processor.conftest import (
+    NAMESPACE,
     Aws,
+    cold_start,
     feedback_event,
     query_event,
     response_event,
@@ -32,26 +31,8 @@ from tests.unit.processor.conftest import (
     sqs_record,
 )
 
-NAMESPACE = "CvAnalyticsTest"
 #: Keys of an EMF line that are neither metric values nor counts.
 STRUCTURE = {"_aws", "service"}
-
-
-@pytest.fixture
-def lambda_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("QUERY_EVENTS_TABLE", aws.names.interim_table)
-    monkeypatch.setenv("ANALYTICS_TABLE", aws.names.analytics_table)
-    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", aws.resources.dead_letter_queue_url)
-    monkeypatch.setenv("CORRELATION_WINDOW_HOURS", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE)
-    yield
-    for module in ("processor.app", "processor.expiry_app"):
-        sys.modules.pop(module, None)
-
-
-def cold_start(module: str) -> ModuleType:
-    sys.modules.pop(module, None)
-    return importlib.import_module(module)
 
 
 def printed(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
